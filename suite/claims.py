@@ -1,0 +1,147 @@
+"""Claims and verdicts: how a book claim is judged from per-seed results (no torch here).
+
+    verdict = judge(claim, runs_by_variant)    # runs: the serialized runs of a results file
+    verdict.outcome                            # "PASS", "FAIL", "REPRODUCED" or "NOT REPRODUCED"
+
+A claim is a per-seed statistic (a metric of one variant, or its difference from a baseline
+variant on the same seed) and a bound on its mean over seeds. Asserted claims give PASS/FAIL
+and fail their test; reported claims (the book says it, the data does not robustly support it)
+give REPRODUCED / NOT REPRODUCED and never fail a test.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from statistics import fmean, stdev
+
+HIGHER_IS_BETTER = {"val_acc": True, "train_acc": True, "val_loss": False, "train_loss": False,
+                    "train_eval_loss": False, "gap_acc": False, "gap_loss": False, "lr": None,
+                    "weight_abs_mean": None, "min_val_loss": False}
+
+
+@dataclass(frozen=True)
+class Claim:
+    text: str  # the book's claim in plain words, as a reader of the report sees it
+    metric: str  # a history key, or gap_acc / gap_loss / min_val_loss / weight_abs_mean
+    variant: str  # the variant whose metric is judged
+    baseline: str | None = None  # if set: statistic = metric(variant) - metric(baseline), same seed
+    epoch: int | None = None  # 1-based epoch the metric is read at; None: the last one
+    relative: bool = False  # divide a difference by |metric(baseline)|
+    at_least: float | None = None  # holds if the mean statistic is >= this
+    at_most: float | None = None  # holds if the mean statistic is <= this
+    asserted: bool = True  # False: reported only (REPRODUCED / NOT REPRODUCED), never fails
+    why: str = ""  # how the bound was calibrated, or why the claim is only reported
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def metric_value(run: dict, metric: str, epoch: int | None = None) -> float:
+    """One metric of one serialized run. Non-finite losses count as +inf (worst possible).
+
+    A diverged run stops at its diverged epoch: later epochs read that last, broken state.
+    """
+    history = run["history"]
+    if metric == "weight_abs_mean":
+        return float(run["weight_abs_mean"])
+    if metric == "min_val_loss":
+        return min(_finite_loss(v) for v in history["val_loss"])
+    last = len(history["val_acc"])
+    row = last - 1 if epoch is None else min(epoch, last) - 1
+    if metric == "gap_acc":
+        return history["train_acc"][row] - history["val_acc"][row]
+    if metric == "gap_loss":
+        return _finite_loss(history["val_loss"][row]) - _finite_loss(history["train_eval_loss"][row])
+    value = history[metric][row]
+    return _finite_loss(value) if metric.endswith("loss") else float(value)
+
+
+def _finite_loss(value: float) -> float:
+    return value if math.isfinite(value) else math.inf
+
+
+@dataclass
+class Verdict:
+    claim: str
+    asserted: bool
+    outcome: str  # PASS / FAIL for asserted claims, REPRODUCED / NOT REPRODUCED for reported ones
+    statistic: str  # what was measured, e.g. "val_acc(scaled) - val_acc(raw) at the last epoch"
+    bound: str  # e.g. ">= 0.05"
+    per_seed: list[float]
+    mean: float
+    spread: float  # sample standard deviation over seeds (0 for one seed)
+    seeds: list[int]
+    why: str
+
+    @property
+    def holds(self) -> bool:
+        return self.outcome in ("PASS", "REPRODUCED")
+
+    def message(self) -> str:
+        values = ", ".join(_fmt(v) for v in self.per_seed)
+        return (f"{self.outcome}: {self.claim} - expected mean {self.statistic} {self.bound}; "
+                f"measured {_fmt(self.mean)} ± {_fmt(self.spread)} over {len(self.per_seed)} seeds [{values}]")
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _fmt(value: float) -> str:
+    return f"{value:.4g}" if math.isfinite(value) else str(value)
+
+
+def describe(claim: Claim) -> tuple[str, str]:
+    where = "at the last epoch" if claim.epoch is None else f"at epoch {claim.epoch}"
+    stat = f"{claim.metric}({claim.variant})"
+    if claim.baseline:
+        stat = f"{stat} - {claim.metric}({claim.baseline})"
+        if claim.relative:
+            stat = f"({stat}) / |{claim.metric}({claim.baseline})|"
+    bounds = []
+    if claim.at_least is not None:
+        bounds.append(f">= {claim.at_least:g}")
+    if claim.at_most is not None:
+        bounds.append(f"<= {claim.at_most:g}")
+    return f"{stat} {where}", " and ".join(bounds)
+
+
+def per_seed_statistic(claim: Claim, runs: dict[str, list[dict]]) -> tuple[list[int], list[float]]:
+    """The claim's statistic for each seed that every variant involved has a run for."""
+    by_seed = {name: {run["seed"]: run for run in runs.get(name, [])} for name in runs}
+    involved = [claim.variant] + ([claim.baseline] if claim.baseline else [])
+    seeds = sorted(set.intersection(*(set(by_seed.get(v, {})) for v in involved)))
+    values = []
+    for seed in seeds:
+        value = metric_value(by_seed[claim.variant][seed], claim.metric, claim.epoch)
+        if claim.baseline:
+            base = metric_value(by_seed[claim.baseline][seed], claim.metric, claim.epoch)
+            value = value - base
+            if claim.relative:
+                value = value / abs(base) if base else math.inf
+        values.append(value if not math.isnan(value) else math.inf)
+    return seeds, values
+
+
+def judge(claim: Claim, runs: dict[str, list[dict]]) -> Verdict:
+    seeds, values = per_seed_statistic(claim, runs)
+    statistic, bound = describe(claim)
+    if not values:
+        raise ValueError(f"no runs to judge {claim.text!r}: need variants {claim.variant!r}"
+                         + (f" and {claim.baseline!r}" if claim.baseline else ""))
+    finite = [v for v in values if math.isfinite(v)]
+    mean = fmean(values) if len(finite) == len(values) else math.inf * _sign_of_infinities(values)
+    spread = stdev(finite) if len(finite) > 1 else 0.0
+    holds = ((claim.at_least is None or mean >= claim.at_least)
+             and (claim.at_most is None or mean <= claim.at_most))
+    if claim.asserted:
+        outcome = "PASS" if holds else "FAIL"
+    else:
+        outcome = "REPRODUCED" if holds else "NOT REPRODUCED"
+    return Verdict(claim.text, claim.asserted, outcome, statistic, bound, values, mean, spread,
+                   seeds, claim.why)
+
+
+def _sign_of_infinities(values: list[float]) -> float:
+    total = sum(1 if v > 0 else -1 for v in values if math.isinf(v))
+    return 1.0 if total >= 0 else -1.0

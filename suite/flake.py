@@ -1,0 +1,135 @@
+"""Flake rate: how often each verdict differs from the expected one over many base seeds.
+
+    python -m suite.flake --base-seeds 0-19 --profile ci            # train, store, judge
+    python -m suite.flake --base-seeds 0-19 -k dropout,l1 --jobs 2   # a subset, 2 processes
+    python -m suite.flake --rejudge docs/flake/runs                  # judge stored runs again
+
+Base seed B trains every variant with seeds B*1000, B*1000+1, ... (as many as the profile's
+seeds), exactly as ``pytest --ablation-base-seed B`` does. Each (base seed, ablation) lands in
+its own JSON file under --out, so a long measurement can be split and resumed, and verdicts can be
+re-judged after a bound changes without training again. A verdict is "wrong" when it differs
+from the one the suite expects: PASS for an asserted claim, REPRODUCED for a reported one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+from collections import Counter, defaultdict
+from pathlib import Path
+
+from suite.ablations import ABLATIONS, PROFILES, seeds_for
+from suite.claims import describe, judge
+from suite.results import atomic_write_json, read_json
+
+
+def parse_range(text: str) -> list[int]:
+    seeds: list[int] = []
+    for part in text.split(","):
+        low, _, high = part.partition("-")
+        seeds.extend(range(int(low), int(high or low) + 1))
+    return seeds
+
+
+def run_one(base: int, names: list[str], args) -> None:
+    from suite.runner import Workbench
+
+    bench = Workbench(PROFILES[args.profile], args.device, args.data_dir)
+    for name in names:
+        target = Path(args.out) / f"{args.profile}-b{base:03d}-{name}.json"
+        if target.exists():
+            continue  # resumable: finished files are complete (atomic writes)
+        ablation = ABLATIONS[name]
+        runs = {}
+        for variant in ablation.variants:
+            record = bench.run_variant(ablation, variant.name, seeds_for(base, args.seeds))
+            for run in record["runs"]:
+                run.pop("parameters", None)
+                run.pop("activations", None)
+            runs[variant.name] = record["runs"]
+        atomic_write_json(target, {"ablation": name, "base_seed": base, "profile": args.profile,
+                                   "device": str(bench.device), "runs": runs})
+        print(f"base seed {base}: {name} done", flush=True)
+
+
+def table(folder: Path, names: list[str] | None = None) -> str:
+    """Per claim: its verdicts over the base seeds, wrong ones, and the statistic's range.
+
+    Only an asserted claim has an expected verdict (PASS); a reported claim's verdicts are counted.
+    """
+    outcomes: dict[tuple[str, str], Counter] = defaultdict(Counter)
+    seen: dict[tuple[str, str], list[float]] = defaultdict(list)
+    for path in sorted(folder.glob("*.json")):
+        data = read_json(path)
+        if names and data["ablation"] not in names:
+            continue
+        for claim in ABLATIONS[data["ablation"]].claims:
+            verdict = judge(claim, data["runs"])
+            key = (data["ablation"], claim.text)
+            seen[key].append(verdict.mean)
+            outcomes[key][verdict.outcome] += 1
+    lines = ["| ablation | claim | kind | bound | verdicts | wrong / N | mean statistic: min, median, max |",
+             "|---|---|---|---|---|---|---|"]
+    for name, ablation in ABLATIONS.items():
+        for claim in ablation.claims:
+            key = (name, claim.text)
+            if key not in seen:
+                continue
+            values = sorted(seen[key])
+            counts = ", ".join(f"{outcome} {n}" for outcome, n in sorted(outcomes[key].items()))
+            wrong = f"{outcomes[key]['FAIL']} / {len(values)}" if claim.asserted else f"- / {len(values)}"
+            lines.append(f"| {name} | {claim.text} | {'asserted' if claim.asserted else 'reported'} | "
+                         f"{describe(claim)[1]} | {counts} | {wrong} | {values[0]:.4g}, "
+                         f"{values[len(values) // 2]:.4g}, {values[-1]:.4g} |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m suite.flake", description=__doc__.split("\n")[0])
+    parser.add_argument("--base-seeds", default="0-19", help="e.g. 0-19 or 0,3,7 (default 0-19)")
+    parser.add_argument("--profile", default="ci", choices=sorted(PROFILES))
+    parser.add_argument("--device", default="cpu", help="auto, cpu or cuda (default cpu)")
+    parser.add_argument("--seeds", type=int, help="seeds per variant (default: the profile's)")
+    parser.add_argument("-k", dest="only", help="comma-separated ablation names (default: all)")
+    parser.add_argument("--out", default="reports/flake", help="folder for the per-seed files")
+    parser.add_argument("--data-dir", help="FashionMNIST folder (default: found automatically)")
+    parser.add_argument("--jobs", type=int, default=1, help="processes in parallel")
+    parser.add_argument("--rejudge", metavar="DIR", help="only judge the files already in DIR")
+    parser.add_argument("--worker", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    names = args.only.split(",") if args.only else list(ABLATIONS)
+    unknown = sorted(set(names) - set(ABLATIONS))
+    if unknown:
+        parser.error(f"unknown ablation(s) {', '.join(unknown)}; known: {', '.join(ABLATIONS)}")
+    if args.rejudge:
+        print(table(Path(args.rejudge), names))
+        return 0
+    args.seeds = args.seeds or PROFILES[args.profile].seeds
+    Path(args.out).mkdir(parents=True, exist_ok=True)
+    bases = parse_range(args.base_seeds)
+    if args.worker is not None:
+        run_one(args.worker, names, args)
+        return 0
+    if args.jobs <= 1:
+        for base in bases:
+            run_one(base, names, args)
+    else:
+        pending = list(bases)
+        running: list[subprocess.Popen] = []
+        passthrough = [a for a in (argv if argv is not None else sys.argv[1:])]
+        while pending or running:
+            while pending and len(running) < args.jobs:
+                running.append(subprocess.Popen([sys.executable, "-m", "suite.flake", *passthrough,
+                                                 "--worker", str(pending.pop(0))]))
+            running[0].wait()
+            if running[0].returncode:
+                print(f"a worker failed with exit status {running[0].returncode}", file=sys.stderr)
+                return 1
+            running.pop(0)
+    print(table(Path(args.out), names))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,254 @@
+"""pytest plugin of the ablation suite: options, the run's session, fixtures, the verdict summary.
+
+    pytest suite/cases                                   # ci profile, CPU, 3 seeds
+    pytest suite/cases -k batch_norm --ablation-device cuda --ablation-profile book
+    pytest suite/cases --ablation-seeds 5 --ablation-base-seed 7 --ablation-report
+
+Registered by the repository's conftest.py and, once installed, by the ``pytest11`` entry point.
+Each run writes reports/<run-id>/results.json (and pytest-benchmark's benchmark.json) there.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import tempfile
+import warnings
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from suite.ablations import ABLATIONS, PROFILES
+from suite.session import AblationSession
+
+SESSION = pytest.StashKey[AblationSession]()
+
+
+class NotReproduced(UserWarning):
+    """A book claim that this run's measurements do not support (reported, not failed)."""
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("ablation", "chapter-3 ablation suite")
+    group.addoption("--ablation-profile", choices=sorted(PROFILES), default="ci",
+                    help="book: the book's protocol; ci: shrunk for a 2-core CPU (default: ci)")
+    group.addoption("--ablation-device", default="cpu", metavar="DEVICE",
+                    help="auto, cpu, cuda or cuda:N; cuda fails at once without CUDA (default: cpu)")
+    group.addoption("--ablation-seeds", type=int, metavar="N", help="seeds per variant (default: the profile's)")
+    group.addoption("--ablation-base-seed", type=int, default=0, metavar="B",
+                    help="seeds are B*1000, B*1000+1, ... (default: 0)")
+    group.addoption("--ablation-data-dir", metavar="DIR", help="folder with the FashionMNIST files")
+    group.addoption("--ablation-out", default="reports", metavar="DIR", help="results root (default: reports)")
+    group.addoption("--ablation-run-id", metavar="ID", help="results folder name (default: a timestamp)")
+    group.addoption("--ablation-progress", choices=("auto", "on", "off"), default="auto",
+                    help="per-epoch progress; auto: on a terminal, off under CI (default: auto)")
+    group.addoption("--ablation-report", action="store_true",
+                    help="render report.html and report.pdf into the results folder at the end")
+
+
+class _DeferredFile:
+    """A file object for --benchmark-json that is created only when pytest-benchmark writes to it.
+
+    So a run that benchmarks nothing leaves no empty file, and a killed run no half-written one.
+    """
+
+    def __init__(self, path: Path):
+        self.name = str(path)
+        self._path, self._tmp = path, None
+
+    def __enter__(self):
+        self._path.parent.mkdir(parents=True, exist_ok=True)
+        self._tmp = tempfile.NamedTemporaryFile(dir=self._path.parent, prefix=".benchmark.", delete=False)
+        return self._tmp
+
+    def __exit__(self, *exc_info):
+        self._tmp.close()
+        if exc_info[0] is None:
+            os.replace(self._tmp.name, self._path)
+        else:
+            os.unlink(self._tmp.name)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def _run_dir(config: pytest.Config) -> Path:
+    root = Path(config.getoption("ablation_out"))
+    run_id = config.getoption("ablation_run_id")
+    if run_id:
+        return root / run_id
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    candidate, n = root / stamp, 1
+    while candidate.exists():
+        n += 1
+        candidate = root / f"{stamp}-{n}"
+    return candidate
+
+
+def _check_device(device: str) -> None:
+    if device == "cpu":
+        return
+    if not (device == "auto" or device.startswith("cuda")):
+        raise pytest.UsageError(f"--ablation-device must be auto, cpu, cuda or cuda:N, not {device!r}")
+    if device.startswith("cuda"):
+        import torch
+
+        if not torch.cuda.is_available():
+            raise pytest.UsageError(
+                f"--ablation-device {device} was asked for, but torch sees no CUDA device "
+                f"(torch {torch.__version__}, CUDA build {torch.version.cuda}); use --ablation-device cpu")
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-benchmark reads --benchmark-json
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "ablation(name): a case of the named ablation")
+    device = config.getoption("ablation_device")
+    _check_device(device)
+    profile = PROFILES[config.getoption("ablation_profile")]
+    run_dir = _run_dir(config)
+    if hasattr(config.option, "benchmark_json") and config.option.benchmark_json is None:
+        config.option.benchmark_json = _DeferredFile(run_dir / "benchmark.json")
+    mode = config.getoption("ablation_progress")
+    terminal = sys.stdout.isatty() and not os.environ.get("CI")
+    show = mode == "on" or (mode == "auto" and terminal)
+    config.stash[SESSION] = AblationSession(
+        profile=profile, device=device, seeds=config.getoption("ablation_seeds") or profile.seeds,
+        base_seed=config.getoption("ablation_base_seed"), data_dir=config.getoption("ablation_data_dir"),
+        run_dir=run_dir, command=[Path(sys.argv[0]).name, *sys.argv[1:]],
+        progress=(lambda line: _progress(config, line, rewrite=terminal)) if show else None,
+    )
+    if hasattr(signal, "SIGTERM") and _is_main_thread():
+        # A CI runner's cancel sends SIGTERM: end like Ctrl-C, so the results say "interrupted".
+        signal.signal(signal.SIGTERM, _raise_interrupt)
+
+
+def _is_main_thread() -> bool:
+    import threading
+
+    return threading.current_thread() is threading.main_thread()
+
+
+def _raise_interrupt(signum, frame):
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def _progress(config: pytest.Config, line: str, *, rewrite: bool) -> None:
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is None:
+        return
+    if rewrite:
+        reporter.rewrite(line, erase=True)
+    else:
+        reporter.write_line(line)
+
+
+def _ablation_of(item: pytest.Item) -> str | None:
+    marker = item.get_closest_marker("ablation")
+    return marker.args[0] if marker else None
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    config = session.config
+    marked = list(dict.fromkeys(n for n in map(_ablation_of, session.items) if n))
+    if not marked or config.option.collectonly:
+        return
+    run = config.stash[SESSION]
+    run.expect([name for name in marked if name in ABLATIONS])
+    try:
+        run.prepare()
+    except Exception as exc:  # DataError, a CUDA failure: one line, no traceback, results kept
+        run.finish("error")
+        pytest.exit(f"ablation suite cannot start: {exc}", returncode=3)
+
+
+@pytest.fixture(scope="session")
+def ablation_session(request: pytest.FixtureRequest) -> AblationSession:
+    """The run's session object: results so far, the profile, the seeds."""
+    return request.config.stash[SESSION]
+
+
+@pytest.fixture
+def train_variant(ablation_session: AblationSession, benchmark):
+    """Callback ``train_variant(ablation, variant)``: trains all seeds once, timed by pytest-benchmark."""
+
+    def run(name: str, variant: str) -> dict:
+        benchmark.group = name
+        try:
+            record = ablation_session.variant(
+                name, variant, timer=lambda work: benchmark.pedantic(work, rounds=1, iterations=1))
+        except Exception as exc:
+            ablation_session.mark_error(name, f"{variant}: {type(exc).__name__}: {exc}")
+            raise
+        benchmark.extra_info.update(
+            variant=variant, seeds=[r["seed"] for r in record["runs"]],
+            final_val_acc=[r["history"]["val_acc"][-1] for r in record["runs"]],
+            final_train_acc=[r["history"]["train_acc"][-1] for r in record["runs"]],
+            diverged_epochs=[r["diverged_epoch"] for r in record["runs"]])
+        return record
+
+    return run
+
+
+@pytest.fixture
+def judge_ablation(ablation_session: AblationSession):
+    """Callback ``judge_ablation(name)``: trains what is missing, judges every claim, warns for
+    reported claims that were not reproduced, and returns the verdicts."""
+
+    def run(name: str):
+        try:
+            verdicts = ablation_session.judge(name)
+        except Exception as exc:
+            ablation_session.mark_error(name, f"{type(exc).__name__}: {exc}")
+            raise
+        for verdict in verdicts:
+            if not verdict.asserted and not verdict.holds:
+                warnings.warn(NotReproduced(f"{name}: {verdict.message()}"), stacklevel=2)
+        return verdicts
+
+    return run
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config) -> None:
+    run = config.stash.get(SESSION, None)
+    if run is None or not run.results["ablations"]:
+        return
+    terminalreporter.section("ablation verdicts")
+    for name, entry in run.results["ablations"].items():
+        if not entry["verdicts"]:
+            terminalreporter.write_line(f"{entry['status'].upper():15} {name}")
+        for verdict in entry["verdicts"]:
+            color = {"PASS": "green", "FAIL": "red"}.get(verdict["outcome"], "yellow")
+            terminalreporter.write_line(f"{verdict['outcome']:15} {name}: {verdict['claim']} "
+                                        f"({_mean_spread(verdict)})", **{color: True})
+    terminalreporter.write_line(f"results: {run.run_dir / 'results.json'}")
+
+
+def _mean_spread(verdict: dict) -> str:
+    return f"{verdict['mean']:.4g} ± {verdict['spread']:.2g} {verdict['bound']}"
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    run = session.config.stash.get(SESSION, None)
+    if run is None or not run.results["ablations"] or run.results["status"] != "running":
+        return
+    run.finish("interrupted" if exitstatus == pytest.ExitCode.INTERRUPTED else "complete")
+    if session.config.getoption("ablation_report"):
+        _render(session.config, run.run_dir)
+
+
+def _render(config: pytest.Config, run_dir: Path) -> None:
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    try:
+        from suite.report import render
+    except ImportError:  # the report is a later addition: say so instead of failing
+        message = "report rendering is not available in this version"
+    else:
+        try:
+            paths = render(run_dir)
+            message = "report: " + ", ".join(str(p) for p in paths)
+        except Exception as exc:  # the results are safe on disk; rendering can be retried
+            message = f"report rendering failed ({type(exc).__name__}: {exc}); retry with python -m suite.report {run_dir}"
+    if reporter is not None:
+        reporter.write_line(message)

@@ -1,0 +1,161 @@
+"""The results folder of a run: atomic writes, loading with clear errors, machine info.
+
+    from suite.results import load_results
+    results = load_results("reports/20261126-221500")     # -> dict, or ResultsError
+
+A run writes ``reports/<run-id>/results.json`` (rewritten atomically after each case, so a
+killed run leaves the last complete version) and pytest-benchmark's ``benchmark.json`` beside
+it. No torch here: the report reads results with this module alone.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+SCHEMA = 1
+RESULTS_FILE = "results.json"
+REQUIRED = ("schema", "run_id", "profile", "seeds", "machine", "ablations")
+
+
+class ResultsError(RuntimeError):
+    """A missing or malformed results file, described in one line."""
+
+
+def _json_safe(value):
+    """NaN and infinities become strings: JSON has no literal for them, and a diverged run has them."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    return value
+
+
+def _restore(value):
+    if value in ("nan", "inf", "-inf"):
+        return float(value)
+    if isinstance(value, dict):
+        return {k: _restore(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_restore(v) for v in value]
+    return value
+
+
+def atomic_write_json(path: str | os.PathLike, data) -> None:
+    """Write to a temporary file in the same folder, fsync, then rename over PATH."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as stream:
+            json.dump(_json_safe(data), stream, indent=1, allow_nan=False)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def read_json(path: str | os.PathLike):
+    path = Path(path)
+    try:
+        return _restore(json.loads(path.read_text()))
+    except FileNotFoundError:
+        raise ResultsError(f"no results file at {path}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ResultsError(f"cannot read results file {path}: {exc}") from None
+    except json.JSONDecodeError as exc:
+        raise ResultsError(f"malformed results file {path}: {exc}") from None
+
+
+def load_results(folder: str | os.PathLike) -> dict:
+    """Load and check a run's results.json; FOLDER may also be the file itself."""
+    path = Path(folder)
+    if path.is_dir():
+        path = path / RESULTS_FILE
+    data = read_json(path)
+    if not isinstance(data, dict):
+        raise ResultsError(f"malformed results file {path}: expected a JSON object")
+    missing = [key for key in REQUIRED if key not in data]
+    if missing:
+        raise ResultsError(f"malformed results file {path}: missing {', '.join(missing)}")
+    if data["schema"] != SCHEMA:
+        raise ResultsError(f"results file {path} has schema {data['schema']}, this version reads {SCHEMA}")
+    return data
+
+
+def _git(*args: str) -> str | None:
+    try:
+        out = subprocess.run(["git", *args], capture_output=True, text=True, timeout=10,
+                             cwd=Path(__file__).resolve().parent)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return out.stdout.strip() if out.returncode == 0 else None
+
+
+def _cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def machine_info(device: str) -> dict:
+    """Where and with what a run ran. torch is imported here only if the caller already has it."""
+    info = {
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "cpu": _cpu_name(),
+        "cpu_count": os.cpu_count(),
+        "device": device,
+        "git_commit": _git("rev-parse", "HEAD"),
+        "git_dirty": bool(_git("status", "--porcelain", "--untracked-files=no")),
+    }
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        info.update(torch=torch.__version__, cuda=torch.version.cuda, torch_threads=torch.get_num_threads())
+        if device.startswith("cuda") and torch.cuda.is_available():
+            index = torch.device(device).index or 0
+            info.update(gpu=torch.cuda.get_device_name(index),
+                        cudnn=torch.backends.cudnn.version(),
+                        driver=_nvidia_driver())
+    try:
+        from importlib.metadata import version
+
+        info["packages"] = {name: version(name) for name in
+                            ("torchvision", "pytest", "pytest-benchmark", "numpy", "jinja2",
+                             "weasyprint", "seaborn", "matplotlib") if _installed(name)}
+    except Exception:  # metadata is informative only
+        pass
+    return info
+
+
+def _installed(name: str) -> bool:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        version(name)
+        return True
+    except PackageNotFoundError:
+        return False
+
+
+def _nvidia_driver() -> str | None:
+    try:
+        out = subprocess.run(["nvidia-smi", "--query-gpu=driver_version", "--format=csv,noheader"],
+                             capture_output=True, text=True, timeout=10)
+        return out.stdout.strip().splitlines()[0] if out.returncode == 0 else None
+    except (OSError, subprocess.TimeoutExpired, IndexError):
+        return None
