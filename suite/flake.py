@@ -21,6 +21,7 @@ from pathlib import Path
 
 from suite.ablations import ABLATIONS, PROFILES, seeds_for
 from suite.claims import describe, judge
+from suite.data import DataError
 from suite.results import atomic_write_json, read_json
 
 
@@ -108,13 +109,20 @@ def main(argv: list[str] | None = None) -> int:
     args.seeds = args.seeds or PROFILES[args.profile].seeds
     Path(args.out).mkdir(parents=True, exist_ok=True)
     bases = parse_range(args.base_seeds)
-    if args.worker is not None:
-        run_one(args.worker, names, args)
-        return 0
-    if args.jobs <= 1:
-        for base in bases:
-            run_one(base, names, args)
-    else:
+    try:
+        if args.worker is not None:
+            run_one(args.worker, names, args)
+            return 0
+        if args.jobs <= 1:
+            for base in bases:
+                run_one(base, names, args)
+    except (DataError, RuntimeError) as exc:  # missing data, no CUDA: one line, finished files kept
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"interrupted; finished files are in {args.out}, run again to resume", file=sys.stderr)
+        return 130
+    if args.jobs > 1:
         pending = list(bases)
         running: list[subprocess.Popen] = []
         passthrough = [a for a in (argv if argv is not None else sys.argv[1:])]

@@ -51,12 +51,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 class _DeferredFile:
     """A file object for --benchmark-json that is created only when pytest-benchmark writes to it.
 
-    So a run that benchmarks nothing leaves no empty file, and a killed run no half-written one.
+    So a killed run leaves no half-written file. It stays falsy (pytest-benchmark then neither
+    saves nor warns) until the run collects ablation cases.
     """
 
     def __init__(self, path: Path):
         self.name = str(path)
         self._path, self._tmp = path, None
+        self.active = False
+
+    def __bool__(self) -> bool:
+        return self.active
 
     def __enter__(self):
         self._path.parent.mkdir(parents=True, exist_ok=True)
@@ -155,6 +160,8 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     if not marked or config.option.collectonly:
         return
     run = config.stash[SESSION]
+    if isinstance(getattr(config.option, "benchmark_json", None), _DeferredFile):
+        config.option.benchmark_json.active = True
     run.expect([name for name in marked if name in ABLATIONS])
     try:
         run.prepare()

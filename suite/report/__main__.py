@@ -1,0 +1,40 @@
+"""Render a run's results folder to report.html and report.pdf beside it.
+
+    ablation-report reports/20261126-221500
+    python -m suite.report reports/20261126-221500 --out /tmp/report
+
+Exit status 0 on success; 2 with one error line (no traceback) when the results file is missing
+or malformed, or the folder cannot be written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from suite.results import ResultsError
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="ablation-report", description=(
+        "Render a results folder (results.json, benchmark.json) to report.html and report.pdf."))
+    parser.add_argument("run_dir", help="the run's results folder, e.g. reports/<run-id>, or its results.json")
+    parser.add_argument("--out", metavar="DIR", help="write the report here instead of into the results folder")
+    args = parser.parse_args(argv)
+    from suite.report import render  # after parsing: --help should not wait for matplotlib
+
+    try:
+        paths = render(args.run_dir, args.out)
+    except ResultsError as exc:
+        print(f"ablation-report: error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # an unwritable output folder, a full disk
+        print(f"ablation-report: error: cannot write the report: {exc}", file=sys.stderr)
+        return 2
+    for path in paths:
+        print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

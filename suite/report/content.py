@@ -1,0 +1,219 @@
+"""A run's results folder shaped into the report's content (everything but the plots).
+
+    from suite.report.content import build
+    content = build("reports/ci-sample")     # dict for the templates; ResultsError if unreadable
+
+Reads ``results.json`` (required) and pytest-benchmark's ``benchmark.json`` (optional: a run that
+was interrupted before pytest-benchmark wrote it falls back to the durations in results.json).
+Any malformed content becomes one ResultsError line naming the file. No torch.
+"""
+
+from __future__ import annotations
+
+import shlex
+from datetime import datetime
+from pathlib import Path
+
+from suite.report import fmt
+from suite.report.sections import OUTCOME_CLASS, ablation_sections, status_text
+from suite.results import RESULTS_FILE, ResultsError, load_results, read_json
+
+PROJECT = "chapter3-ablations"
+SUBTITLE = ("Ablations of chapter 3 of “Modern Computer Vision with PyTorch”: "
+            "FashionMNIST, MLP 784-1000-10")
+BENCHMARK_FILE = "benchmark.json"
+ENVIRONMENT = [("python", "Python"), ("torch", "PyTorch"), ("cuda", "CUDA (torch build)"), ("cudnn", "cuDNN"),
+               ("gpu", "GPU"), ("driver", "NVIDIA driver"), ("cpu", "CPU"), ("cpu_count", "CPU cores"),
+               ("torch_threads", "torch threads"), ("platform", "Platform"), ("device", "Device used"),
+               ("git_commit", "Git commit"), ("git_dirty", "Uncommitted changes")]
+
+
+def load_benchmark(folder: Path) -> dict | None:
+    """{(ablation, variant): seconds} from benchmark.json, or None when the run left none."""
+    path = folder / BENCHMARK_FILE
+    if not path.exists():
+        return None
+    data = read_json(path)
+    try:
+        times = {}
+        for bench in data["benchmarks"]:
+            params = bench.get("params") or {}
+            ablation = params.get("ablation") or bench.get("group")
+            variant = params.get("variant") or (bench.get("extra_info") or {}).get("variant")
+            if ablation and variant:
+                times[(ablation, variant)] = float(bench["stats"]["mean"])
+        return times
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ResultsError(f"malformed results file {path}: {type(exc).__name__}: {exc}") from None
+
+
+def _wall_time(results: dict, sections: list[dict]) -> tuple[str, bool]:
+    """The run's wall time from its timestamps; without an end, the training time (a lower bound)."""
+    try:
+        start = datetime.fromisoformat(results["started"])
+        end = datetime.fromisoformat(results["finished"])
+        return fmt.duration((end - start).total_seconds()), True
+    except (KeyError, TypeError, ValueError):
+        return fmt.duration(sum(s["duration_s"] for s in sections)), False
+
+
+def _device(results: dict) -> str:
+    machine = results.get("machine") or {}
+    if machine.get("gpu"):
+        return f"GPU: {machine['gpu']} ({results.get('device', 'cuda')})"
+    cpu = machine.get("cpu")
+    cores = f", {machine['cpu_count']} cores" if machine.get("cpu_count") else ""
+    return f"CPU: {cpu}{cores}" if cpu else str(results.get("device") or fmt.MISSING)
+
+
+def _commit(machine: dict) -> str:
+    commit = machine.get("git_commit")
+    if not commit:
+        return "unknown"
+    return commit[:12] + (" (with uncommitted changes)" if machine.get("git_dirty") else "")
+
+
+def title_block(results: dict, sections: list[dict]) -> dict:
+    wall, measured = _wall_time(results, sections)
+    profile = results["profile"]
+    sizes = [f"{profile[k]:,} {what}" if profile.get(k) else f"all {what}"
+             for k, what in (("train_size", "training images"), ("val_size", "validation images"))]
+    return {
+        "project": PROJECT, "subtitle": SUBTITLE, "run_id": results["run_id"],
+        "date": fmt.timestamp(results.get("started")), "profile": profile["name"],
+        "profile_description": profile.get("description", ""),
+        "data": f"FashionMNIST: {sizes[0]} (of 60,000), {sizes[1]} (of the 10,000 test images)",
+        "device": _device(results), "commit": _commit(results.get("machine") or {}),
+        "wall_time": wall if measured else f"at least {wall} (the run has no end time)",
+        "seeds": len(results["seeds"]), "seed_list": ", ".join(map(str, results["seeds"])),
+        "status": results.get("status", "unknown"),
+    }
+
+
+def _names(rows: list[dict]) -> str:
+    names = [r["title"] if "title" in r else r["text"] for r in rows]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def reading(sections: list[dict], status: str) -> str:
+    """The summary's opening paragraph: how many claims hold, what failed, what is missing."""
+    claims = [c for s in sections for c in s["claims"]]
+    judged = [c for c in claims if c["outcome"] in ("PASS", "FAIL", "REPRODUCED", "NOT REPRODUCED")]
+    holds = [c for c in judged if c["outcome"] in ("PASS", "REPRODUCED")]
+    asserted = [c for c in judged if c["asserted"]]
+    failed = [c for c in asserted if c["outcome"] == "FAIL"]
+    reported = [c for c in judged if not c["asserted"]]
+    missed = [c for c in reported if c["outcome"] == "NOT REPRODUCED"]
+    parts = [f"{len(holds)} of {len(judged)} judged claims hold." if judged else "No claim was judged."]
+    if asserted:
+        parts.append(f"All {len(asserted)} asserted claims pass." if not failed else
+                     f"{len(failed)} of {len(asserted)} asserted claims fail: {_names(failed)}.")
+    if reported:
+        parts.append(f"{len(reported) - len(missed)} of {len(reported)} reported claims (the book says "
+                     "so, but the bound is not asserted) were reproduced"
+                     + (f"; not reproduced: {_names(missed)}." if missed else "."))
+    for state, what in (("error", "stopped with an error"), ("interrupted", "were interrupted"),
+                        ("not run", "were not run")):
+        which = [s for s in sections if s["status"] == state]
+        if which:
+            count = len([c for s in which for c in s["claims"]])
+            verb = what if len(which) > 1 else what.replace("were", "was")
+            parts.append(f"{len(which)} {'ablation' if len(which) == 1 else 'ablations'} {verb} "
+                         f"({_names(which)}), so {count} {'claim is' if count == 1 else 'claims are'} not judged.")
+    if status not in ("complete",):
+        parts.append(f"The run itself ended as “{status_text(status)}”.")
+    return " ".join(parts)
+
+
+def summary_rows(sections: list[dict]) -> list[dict]:
+    """One row per claim, grouped by ablation; an ablation without claims still gets its row."""
+    rows = []
+    for section in sections:
+        claims = section["claims"] or [{"text": "(no claims)", "outcome": section["status"], "numbers": fmt.MISSING,
+                                        "bound": "", "outcome_class": section["status_class"], "asserted": True}]
+        for i, claim in enumerate(claims):
+            rows.append({"section": section, "claim": claim, "first": i == 0, "span": len(claims)})
+    return rows
+
+
+def timing_rows(sections: list[dict], bench: dict | None) -> dict:
+    rows, total = [], 0.0
+    for section in sections:
+        for variant in section["variants"]:
+            seconds = (bench or {}).get((section["name"], variant["name"]))
+            source = "benchmark" if seconds is not None else "results"
+            if seconds is None:
+                seconds = variant["duration_s"]
+            epochs = sum(len(r["history"].get("val_acc", [])) for r in variant["runs"])
+            rows.append({"section": section, "variant": variant, "seconds": seconds, "source": source,
+                         "time": fmt.duration(seconds) if seconds is not None else variant["state"],
+                         "per_epoch": fmt.duration(seconds / epochs) if seconds and epochs else fmt.MISSING,
+                         "seeds": len(variant["runs"]), "epochs": epochs})
+            total += seconds or 0.0
+    longest = max((r["seconds"] or 0.0 for r in rows), default=0.0) or 1.0
+    for row in rows:
+        row["bar"] = round(100 * (row["seconds"] or 0.0) / longest, 1)
+    return {"rows": rows, "total": fmt.duration(total),
+            "from_benchmark": bench is not None and any(r["source"] == "benchmark" for r in rows)}
+
+
+def sigmoid_table(extras: dict) -> dict | None:
+    table = extras.get("sigmoid")
+    if not table:
+        return None
+    keys = list(table["values"])
+    rows = []
+    for i, weight in enumerate(table["weights"]):
+        cells = []
+        for key in keys:
+            value = table["values"][key][i]
+            text = f"{value:.1e}" if 0 < value < 1e-4 else f"{value:.6f}"
+            cells.append({"product": fmt.number(weight * float(key), 4), "value": text,
+                          "saturated": value > 0.9999 or value < 1e-4})
+        rows.append({"weight": fmt.number(weight, 3), "cells": cells})
+    return {"inputs": [fmt.number(float(k), 4) for k in keys], "rows": rows}
+
+
+def mode_table(extras: dict) -> dict | None:
+    probe = extras.get("train_eval_mode")
+    if not probe:
+        return None
+    rows = [{"seed": r["seed"], "eval_diff": fmt.number(r["eval_max_abs_diff"], 3),
+             "train_diff": fmt.number(r["train_max_abs_diff"], 3), "eval_acc": fmt.percent(r["eval_acc"]),
+             "train_acc": fmt.percent(r["train_mode_acc"]), "changed": fmt.percent(r["changed_predictions"], 2)}
+            for r in probe["rows"]]
+    return {"rows": rows, "changed": fmt.percent(probe.get("changed_predictions_mean"), 2),
+            "drop": fmt.values_mean_spread([probe["accuracy_drop_mean"]], "pp")
+            if "accuracy_drop_mean" in probe else fmt.MISSING}
+
+
+def appendix(results: dict, run_dir: Path) -> dict:
+    machine = results.get("machine") or {}
+    env = [(label, fmt.config_value(key, machine[key]) if isinstance(machine[key], bool) else str(machine[key]))
+           for key, label in ENVIRONMENT if machine.get(key) not in (None, "")]
+    command = results.get("command") or []
+    return {"environment": env, "packages": sorted((machine.get("packages") or {}).items()),
+            "command": shlex.join(command) if command else fmt.MISSING,
+            "seeds": ", ".join(map(str, results["seeds"])), "base_seed": results.get("base_seed", fmt.MISSING),
+            "started": fmt.timestamp(results.get("started")), "finished": fmt.timestamp(results.get("finished")),
+            "status": status_text(results.get("status", "unknown")), "schema": results["schema"],
+            "folder": str(run_dir)}
+
+
+def build(run_dir: str | Path) -> dict:
+    folder = Path(run_dir)
+    results = load_results(folder)
+    bench = load_benchmark(folder if folder.is_dir() else folder.parent)
+    path = folder / RESULTS_FILE if folder.is_dir() else folder
+    try:
+        sections = ablation_sections(results)
+        extras = results.get("extras") or {}
+        return {"title": title_block(results, sections), "reading": reading(sections, results.get("status", "")),
+                "summary": summary_rows(sections), "sections": sections,
+                "sigmoid": sigmoid_table(extras), "modes": mode_table(extras),
+                "timings": timing_rows(sections, bench), "appendix": appendix(results, folder),
+                "status": status_text(results.get("status", "unknown")),
+                "status_class": OUTCOME_CLASS.get(results.get("status"), "not-run")}
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
+        raise ResultsError(f"malformed results file {path}: {type(exc).__name__}: {exc}") from None
+

@@ -1,0 +1,60 @@
+"""Results folder → report.html → report.pdf: jinja2 templates, seaborn SVGs, WeasyPrint.
+
+    from suite.report.document import render
+    render("reports/ci-sample")              # -> [.../report.html, .../report.pdf]
+
+Templates and the print stylesheet live in the repository's ``templates/`` folder. The HTML is
+self-contained (CSS and SVG inline), so it can be mailed or diffed on its own; the PDF is the
+same document laid out for A4.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
+
+from suite.report import fmt
+from suite.report.content import build
+
+TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+HTML_NAME, PDF_NAME = "report.html", "report.pdf"
+
+
+def environment() -> Environment:
+    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(default=True),
+                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env.filters.update(duration=fmt.duration, number=fmt.number, percent=fmt.percent,
+                       svg=lambda text: Markup(text or ""))
+    env.globals.update(css=(TEMPLATES / "report.css").read_text(), missing=fmt.MISSING)
+    return env
+
+
+def _with_figures(content: dict) -> dict:
+    from suite.report import plots  # matplotlib is slow to import: only when figures are drawn
+
+    for section in content["sections"]:
+        section["figures"] = plots.figures(section)
+        for variant in section["variants"]:
+            variant["color"] = plots.color(variant["index"])
+    return content
+
+
+def html(content: dict) -> str:
+    return environment().get_template("report.html.j2").render(**_with_figures(content))
+
+
+def render(run_dir: str | os.PathLike, out_dir: str | os.PathLike | None = None) -> list[Path]:
+    """Write report.html and report.pdf for the results in RUN_DIR (into OUT_DIR, default RUN_DIR)."""
+    from weasyprint import HTML  # imported late: it takes a second, and the CLI may stop before
+
+    run_dir = Path(run_dir)
+    out = Path(out_dir) if out_dir is not None else (run_dir if run_dir.is_dir() else run_dir.parent)
+    out.mkdir(parents=True, exist_ok=True)
+    text = html(build(run_dir))
+    html_path, pdf_path = out / HTML_NAME, out / PDF_NAME
+    html_path.write_text(text, encoding="utf-8")
+    HTML(string=text, base_url=str(TEMPLATES)).write_pdf(pdf_path)
+    return [html_path, pdf_path]

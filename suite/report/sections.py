@@ -1,0 +1,211 @@
+"""One ablation of a results file, shaped for the report: settings, final metrics, verdicts.
+
+    from suite.report.sections import ablation_sections
+    sections = ablation_sections(results)    # book order; not-run ablations included
+
+Pure data shaping (no plotting, no torch). Ablations of ``suite.ablations`` that the results file
+lacks come back as "not run" sections, and ablations the file has but this version does not know
+are kept (after the known ones), so nothing a run measured or skipped is silently dropped.
+"""
+
+from __future__ import annotations
+
+import math
+
+from suite.ablations import ABLATIONS, ABLATIONS_LIST, PROFILES
+from suite.claims import metric_value
+from suite.report import fmt
+
+# The sections whose notebook plots parameter histograms (Chapter03/Varying_learning_rate_on_*,
+# Batch_normalization); L1 and L2 are added because their claims are about the weights.
+BOOK_SHOWS_PARAMETERS = ("lr_scaled", "lr_raw", "batch_norm")
+
+OUTCOME_CLASS = {"PASS": "pass", "FAIL": "fail", "REPRODUCED": "reproduced",
+                 "NOT REPRODUCED": "not-reproduced", "not run": "not-run", "error": "error",
+                 "interrupted": "interrupted", "passed": "pass", "failed": "fail", "running": "interrupted"}
+STATUS_TEXT = {"running": "interrupted"}  # a file still 'running' belongs to a run that was killed
+
+# (TrainConfig field, what the reader sees); an optional feature off for every variant is folded
+# into one "not used" line instead of a row of "no"s.
+SETTINGS = [("input_scale", "Input scale (× raw pixel)"), ("hidden", "Hidden layers"),
+            ("batch_norm", "Batch normalization"), ("dropout", "Dropout"), ("optimizer", "Optimizer"),
+            ("lr", "Learning rate"), ("schedule", "Learning-rate schedule"), ("batch_size", "Batch size"),
+            ("epochs", "Epochs"), ("l1", "L1 penalty"), ("l2", "L2 penalty"),
+            ("eval_mode_slip", "Book's eval-mode slip")]
+OPTIONAL = {"batch_norm", "dropout", "l1", "l2", "eval_mode_slip"}
+SCHEDULE_FIELDS = ("plateau_factor", "plateau_patience", "plateau_threshold", "plateau_min_lr")
+
+
+def status_text(status: str) -> str:
+    return STATUS_TEXT.get(status, status)
+
+
+def _schedule(config: dict) -> str:
+    if "plateau_factor" not in config:
+        return fmt.MISSING
+    if not config["plateau_factor"]:
+        return "constant"
+    return (f"ReduceLROnPlateau: × {config['plateau_factor']:g} after {config.get('plateau_patience', 0)} "
+            f"epochs without a {config.get('plateau_threshold', 0):g} drop, floor "
+            f"{config.get('plateau_min_lr', 0):g}")
+
+
+def _setting(config: dict | None, key: str) -> str:
+    if config is None:
+        return fmt.MISSING
+    if key == "schedule":
+        return _schedule(config)
+    return fmt.config_value(key, config[key]) if key in config else fmt.MISSING
+
+
+def settings_table(variants: list[dict]) -> dict:
+    configs = [v["config"] for v in variants]
+    known = {key for key, _ in SETTINGS} | set(SCHEDULE_FIELDS)
+    extra = sorted({k for c in configs if c for k in c} - known)
+    rows, unused = [], []
+    for key, label in SETTINGS + [(k, k) for k in extra]:
+        values = [_setting(c, key) for c in configs]
+        if key in OPTIONAL and all(v in ("no", "0", fmt.MISSING) for v in values):
+            unused.append(label.lower() if key != "eval_mode_slip" else "the book's eval-mode slip")
+            continue
+        present = {v for v in values if v != fmt.MISSING}
+        shared = values[0] if len(set(values)) == 1 and len(values) > 1 else None
+        rows.append({"label": label, "cells": values, "varies": len(present) > 1, "shared": shared})
+    return {"columns": [v["label"] for v in variants], "rows": rows, "unused": unused}
+
+
+def _spec_config(name: str, variant: str, profile: str) -> dict | None:
+    """What the spec sets for a variant that has no record: the book's overrides, no defaults."""
+    spec = ABLATIONS.get(name)
+    if spec is None or profile not in PROFILES:
+        return None
+    try:
+        return spec.overrides(variant, PROFILES[profile])
+    except KeyError:
+        return None
+
+
+def _last(run: dict, metric: str) -> float:
+    try:
+        return metric_value(run, metric)
+    except (KeyError, IndexError, ValueError):
+        return math.nan
+
+
+def final_metrics(runs: list[dict]) -> dict:
+    """Final-epoch metrics over the seeds, formatted (mean ± sample std)."""
+    def values(metric):
+        return [_last(r, metric) for r in runs]
+
+    diverged = [r["diverged_epoch"] for r in runs if r.get("diverged_epoch")]
+    return {
+        "val_acc": fmt.values_mean_spread(values("val_acc"), "percent"),
+        "train_acc": fmt.values_mean_spread(values("train_acc"), "percent"),
+        "gap_acc": fmt.values_mean_spread(values("gap_acc"), "pp"),
+        "val_loss": fmt.values_mean_spread(values("val_loss")),
+        "train_loss": fmt.values_mean_spread(values("train_eval_loss")),
+        "weight_abs_mean": fmt.values_mean_spread([r.get("weight_abs_mean", math.nan) for r in runs]),
+        "diverged": (f"{len(diverged)} of {len(runs)} (epoch {', '.join(map(str, diverged))})"
+                     if diverged else "none"),
+        "seeds": len(runs),
+    }
+
+
+def _variant_rows(name: str, entry: dict, profile: str) -> list[dict]:
+    spec = ABLATIONS.get(name)
+    recorded = entry.get("variants") or {}
+    names = [v.name for v in spec.variants] if spec else []
+    names += [v for v in recorded if v not in names]
+    error = entry.get("error") or ""
+    rows = []
+    for index, variant in enumerate(names):
+        record = recorded.get(variant)
+        label = record.get("label") if record else (spec.variant(variant).label if spec else variant)
+        if record:
+            state = "run"
+        elif entry.get("status") == "error" and error.startswith(f"{variant}:"):
+            state = "error"
+        elif entry.get("status") in ("interrupted", "running"):
+            state = "interrupted"
+        else:
+            state = "not run"
+        rows.append({
+            "name": variant, "label": label, "index": index, "state": state,
+            "state_class": OUTCOME_CLASS.get(state, "not-run"),
+            "config": record["config"] if record else _spec_config(name, variant, profile),
+            "runs": record["runs"] if record else [],
+            "duration_s": record.get("duration_s") if record else None,
+            "metrics": final_metrics(record["runs"]) if record and record.get("runs") else None,
+        })
+    return rows
+
+
+METRIC_WORDS = {"val_acc": "validation accuracy", "train_acc": "training accuracy", "val_loss": "validation loss",
+                "train_loss": "training loss", "train_eval_loss": "training loss (eval mode)",
+                "gap_acc": "the gap between training and validation accuracy",
+                "gap_loss": "the gap between validation and training loss", "min_val_loss": "the lowest validation loss",
+                "weight_abs_mean": "the mean |weight|", "lr": "the learning rate"}
+
+
+def claim_words(claim: dict, labels: dict) -> str:
+    """A claim's statistic in words: 'validation accuracy of “a” minus that of “b”, at the last epoch'."""
+    metric = METRIC_WORDS.get(claim["metric"], claim["metric"])
+    text = f"{metric} of “{labels.get(claim['variant'], claim['variant'])}”"
+    if claim.get("baseline"):
+        base = f"“{labels.get(claim['baseline'], claim['baseline'])}”"
+        text += f" relative to {base} (change as a share)" if claim.get("relative") else f" minus that of {base}"
+    return text + (", at the last epoch" if claim.get("epoch") is None else f", after epoch {claim['epoch']}")
+
+
+def claim_rows(entry: dict, status: str, labels: dict | None = None) -> list[dict]:
+    """Every claim of the ablation, judged or not; an unjudged claim says why it was not."""
+    verdicts = {v["claim"]: v for v in entry.get("verdicts") or []}
+    unjudged = {"error": "error", "interrupted": "interrupted", "running": "interrupted"}.get(status, "not run")
+    rows = []
+    for claim in entry.get("claims") or []:
+        verdict = verdicts.get(claim["text"])
+        row = {"text": claim["text"], "asserted": claim.get("asserted", True), "why": claim.get("why", ""),
+               "bound": fmt.claim_bound(claim), "claim": claim, "words": claim_words(claim, labels or {})}
+        if verdict is None:
+            row.update(outcome=unjudged, numbers=fmt.MISSING, per_seed=[], seeds=[], statistic="")
+        else:
+            row.update(outcome=verdict["outcome"], statistic=verdict["statistic"], seeds=verdict["seeds"],
+                       numbers=fmt.claim_mean_spread(verdict["mean"], verdict["spread"], claim,
+                                                     len(verdict["per_seed"])),
+                       per_seed=[fmt.claim_value(v, claim) for v in verdict["per_seed"]])
+        row["outcome_class"] = OUTCOME_CLASS.get(row["outcome"], "not-run")
+        rows.append(row)
+    return rows
+
+
+def _spec_entry(name: str) -> dict:
+    spec = ABLATIONS[name]
+    return {"title": spec.title, "question": spec.question, "book_note": spec.book_note,
+            "order": ABLATIONS_LIST.index(spec), "status": "not run", "error": None, "variants": {},
+            "claims": [c.as_dict() for c in spec.claims], "verdicts": [], "duration_s": 0.0}
+
+
+def ablation_sections(results: dict) -> list[dict]:
+    stored = results["ablations"]
+    names = [a.name for a in ABLATIONS_LIST]
+    names += sorted((n for n in stored if n not in ABLATIONS), key=lambda n: stored[n].get("order", 1e9))
+    profile = results["profile"]["name"]
+    sections = []
+    for number, name in enumerate(names, 1):
+        entry = stored.get(name) or _spec_entry(name)
+        status = entry.get("status", "not run")
+        variants = _variant_rows(name, entry, profile)
+        has_runs = any(v["runs"] for v in variants)
+        weights_claim = any(c.get("metric") == "weight_abs_mean" for c in entry.get("claims") or [])
+        sections.append({
+            "name": name, "number": number, "anchor": f"ablation-{name}",
+            "title": entry.get("title") or name, "question": entry.get("question") or "",
+            "book_note": entry.get("book_note") or "", "status": status_text(status),
+            "status_class": OUTCOME_CLASS.get(status, "not-run"), "error": entry.get("error"),
+            "duration_s": entry.get("duration_s") or 0.0, "variants": variants,
+            "settings": settings_table(variants), "claims": claim_rows(entry, status, {v["name"]: v["label"] for v in variants}),
+            "has_runs": has_runs,
+            "show_parameters": has_runs and (name in BOOK_SHOWS_PARAMETERS or weights_claim),
+            "show_activations": any("activations" in r for v in variants for r in v["runs"]),
+        })
+    return sections

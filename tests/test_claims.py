@@ -1,0 +1,61 @@
+"""Judging claims from per-seed runs: pairing by seed, bounds, reported claims, diverged runs."""
+
+import math
+
+import pytest
+
+from suite.ablations import ABLATIONS, PROFILES
+from suite.claims import Claim, judge, metric_value
+
+
+def run(seed, val_acc, val_loss=0.5, train_acc=None, diverged_epoch=None):
+    return {"seed": seed, "diverged_epoch": diverged_epoch, "weight_abs_mean": 0.1,
+            "history": {"val_acc": list(val_acc), "val_loss": [val_loss] * len(val_acc),
+                        "train_acc": list(train_acc or val_acc), "train_eval_loss": [0.3] * len(val_acc),
+                        "train_loss": [0.3] * len(val_acc), "lr": [1e-3] * len(val_acc)}}
+
+
+RUNS = {"a": [run(0, [0.5, 0.80]), run(1, [0.5, 0.82])], "b": [run(0, [0.5, 0.70]), run(1, [0.4, 0.78])]}
+
+
+def test_paired_difference_with_per_seed_numbers_in_the_message():
+    verdict = judge(Claim("a beats b", "val_acc", "a", "b", at_least=0.05), RUNS)
+    assert verdict.outcome == "PASS" and verdict.per_seed == pytest.approx([0.10, 0.04])
+    assert verdict.mean == pytest.approx(0.07) and verdict.seeds == [0, 1]
+    assert "0.07 ±" in verdict.message() and "[0.1, 0.04]" in verdict.message()
+
+
+def test_failing_asserted_claim_and_epoch_selection():
+    assert judge(Claim("a far ahead", "val_acc", "a", "b", at_least=0.2), RUNS).outcome == "FAIL"
+    assert judge(Claim("a at epoch 1", "val_acc", "a", "b", epoch=1, at_most=0.0), RUNS).outcome == "FAIL"
+    assert judge(Claim("b level", "val_acc", "b", epoch=1, at_least=0.45), RUNS).outcome == "PASS"
+
+
+def test_reported_claim_never_fails():
+    verdict = judge(Claim("b beats a", "val_acc", "b", "a", at_least=0.0, asserted=False), RUNS)
+    assert verdict.outcome == "NOT REPRODUCED" and not verdict.holds
+
+
+def test_diverged_run_counts_as_the_worst_loss():
+    runs = {"big": [run(0, [0.1], val_loss=math.nan, diverged_epoch=1)], "small": [run(0, [0.8, 0.85])]}
+    assert metric_value(runs["big"][0], "val_loss") == math.inf
+    assert metric_value(runs["big"][0], "val_acc", epoch=2) == 0.1  # stays at its broken state
+    verdict = judge(Claim("small has lower loss", "val_loss", "small", "big", at_most=-0.1), runs)
+    assert verdict.outcome == "PASS" and verdict.mean == -math.inf
+
+
+def test_seeds_missing_from_one_variant_are_not_paired():
+    runs = {"a": RUNS["a"], "b": RUNS["b"][:1]}
+    assert judge(Claim("x", "val_acc", "a", "b", at_least=0.0), runs).seeds == [0]
+
+
+@pytest.mark.parametrize("ablation", list(ABLATIONS.values()), ids=list(ABLATIONS))
+def test_every_claim_names_real_variants_and_bounds(ablation):
+    names = {v.name for v in ablation.variants}
+    for claim in ablation.claims:
+        assert claim.variant in names and (claim.baseline is None or claim.baseline in names)
+        assert claim.at_least is not None or claim.at_most is not None
+        assert claim.why, "every bound says how it was chosen"
+    for profile in PROFILES.values():
+        for variant in ablation.variants:
+            ablation.config(variant.name, profile)  # every override is a real TrainConfig field

@@ -1,0 +1,98 @@
+"""The pytest plugin end to end, through pytester: results files, bad input, interruptions."""
+
+import json
+
+import pytest
+
+from suite.results import load_results
+from tests.conftest import REPO
+
+CASES = ["--pyargs", "suite.cases.test_chapter3"]
+
+
+@pytest.fixture
+def suite_run(pytester, monkeypatch, tmp_path):
+    """Runs pytest in a subprocess with the plugin, the real dataset and 1 seed; results in tmp_path."""
+    monkeypatch.setenv("PYTHONPATH", str(REPO))
+    monkeypatch.delenv("CI", raising=False)
+
+    def run(*args):
+        return pytester.runpytest_subprocess("-p", "suite.plugin", "--ablation-seeds", "1",
+                                             "--ablation-out", str(tmp_path / "reports"),
+                                             "--ablation-run-id", "r1", *args)
+
+    return run
+
+
+def test_a_run_writes_a_complete_results_file(suite_run, tmp_path):
+    result = suite_run(*CASES, "-k", "batch_size")
+    result.assert_outcomes(passed=3)
+    result.stdout.fnmatch_lines(["*ablation verdicts*", "PASS*batch_size: Batch 32 is far ahead*"])
+    results = load_results(tmp_path / "reports" / "r1")
+    assert results["status"] == "complete" and results["profile"]["name"] == "ci"
+    assert results["seeds"] == [0] and results["device"] == "cpu"
+    assert {"python", "torch", "cpu", "git_commit", "git_dirty"} <= set(results["machine"])
+    entry = results["ablations"]["batch_size"]
+    assert entry["status"] == "passed" and [v["outcome"] for v in entry["verdicts"]] == ["PASS", "PASS"]
+    run = entry["variants"]["b32"]["runs"][0]
+    assert len(run["history"]["val_acc"]) == 3 and run["diverged_epoch"] is None
+    assert set(run["parameters"]) == {"layer1", "layer2"} and sum(run["parameters"]["layer1"]["weight"]["counts"]) == 784_000
+    bench = json.loads((tmp_path / "reports" / "r1" / "benchmark.json").read_text())
+    assert sorted(b["extra_info"]["variant"] for b in bench["benchmarks"]) == ["b10000", "b32"]
+
+
+def test_collect_only_shows_selectable_ids(suite_run):
+    result = suite_run(*CASES, "--collect-only", "-q", "-k", "batch_norm")
+    result.stdout.fnmatch_lines(["*test_variant[[]batch_norm-no_bn[]]", "*test_variant[[]batch_norm-bn[]]",
+                                 "*test_variant[[]batch_norm-bn_book_slip[]]", "*test_claims[[]batch_norm[]]",
+                                 "4/* tests collected*"])
+
+
+def test_a_failed_claim_states_the_claim_and_the_numbers(suite_run, pytester):
+    pytester.makeconftest("""
+        import dataclasses
+        from suite.ablations import ABLATIONS
+        from suite.claims import Claim
+        ABLATIONS["batch_size"] = dataclasses.replace(ABLATIONS["batch_size"], claims=(
+            Claim("Batch 32 wins by 99 points", "val_acc", "b32", "b10000", at_least=0.99, why="test"),))
+    """)
+    result = suite_run(*CASES, "-k", "test_claims and batch_size")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*FAIL: Batch 32 wins by 99 points - expected mean val_acc(b32) - "
+                                 "val_acc(b10000) at the last epoch >= 0.99; measured * over 1 seeds [[]*[]]*"])
+
+
+def test_an_interrupted_run_keeps_what_it_finished(suite_run, pytester, tmp_path):
+    pytester.makepyfile(test_stop="""
+        import pytest
+
+        @pytest.mark.ablation("batch_size")
+        def test_train(train_variant):
+            train_variant("batch_size", "b10000")
+
+        def test_stop():
+            raise KeyboardInterrupt
+    """)
+    result = suite_run("test_stop.py")
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    results = load_results(tmp_path / "reports" / "r1")
+    assert results["status"] == "interrupted" and results["finished"]
+    assert list(results["ablations"]["batch_size"]["variants"]) == ["b10000"]
+    assert results["ablations"]["batch_size"]["status"] == "interrupted"
+
+
+def test_missing_data_is_one_line_and_a_nonzero_exit(suite_run, tmp_path):
+    result = suite_run(*CASES, "-k", "scaling", "--ablation-data-dir", str(tmp_path / "nowhere"))
+    assert result.ret == 3
+    result.stdout.fnmatch_lines(["*ablation suite cannot start: dataset folder */nowhere does not exist;*"])
+    assert "Traceback" not in result.stdout.str() + result.stderr.str()
+
+
+def test_cuda_asked_for_without_cuda_fails_at_once(suite_run):
+    torch = pytest.importorskip("torch")
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    result = suite_run(*CASES, "--ablation-device", "cuda")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["ERROR: --ablation-device cuda was asked for, but torch sees no CUDA device*"])
+    assert "Traceback" not in result.stderr.str()
