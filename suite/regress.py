@@ -135,7 +135,8 @@ def _mean(values: list[float] | None) -> float | None:
 def _spread(key: tuple, metric: str, runs: list[Run], n_now: int) -> float:
     per_run = [r.stats[key][metric] for r in runs if r.stats.get(key, {}).get(metric)]
     finite = [v for v in per_run if all(map(math.isfinite, v))]
-    sds = [stdev(v) for v in finite if len(v) > 1]  # pooled below; the latest run's seed count stands for n_base
+    sds = [stdev(v) for v in finite if len(v) > 1]  # pooled: three seeds alone give a shaky sd
+    # the latest run's seed count stands for the baseline's
     seed_term = math.sqrt(fmean(s * s for s in sds) * (1 / len(finite[-1]) + 1 / max(n_now, 1))) if sds else 0.0
     means = [fmean(v) for v in finite]
     return max(seed_term, stdev(means) if len(means) > 1 else 0.0)
@@ -192,7 +193,7 @@ def compare(current: Run, earlier: list[Run], base: Run | None, time_base: Run |
     """The machine-readable comparison: rows, counts, and the trend over EARLIER plus CURRENT."""
     tol = {**TOLERANCE, **(tolerance or {})}
     ref = base or Run(Path(), "", "", "", "", [], (), (), {}, {}, {})
-    spread_runs = earlier if base is None or base in earlier else [*earlier, base]
+    spread_runs = earlier if base is None or base.run_id in {r.run_id for r in earlier} else [*earlier, base]
     rows = []
     for name in current.ablations:
         keys = [k for k in dict.fromkeys([*current.stats, *ref.stats]) if k[0] == name]
@@ -253,8 +254,8 @@ def check(current: Run, history: Path, baseline: str | None = None, tolerance: d
 
 def nightly(run_dir, history, baseline: str | None = None, tolerance: dict | None = None, *,
             keep: bool = False, json_path=None) -> dict:
-    """Compare RUN_DIR with HISTORY, write the JSON, then (KEEP) store a complete run; for the CLI
-    and the pytest plugin alike. Raises ResultsError."""
+    """Compare RUN_DIR with HISTORY, then (KEEP) store it if complete and write the JSON; for the
+    CLI and the pytest plugin alike. Raises ResultsError."""
     current = load_run(run_dir)
     report = check(current, Path(history), baseline, tolerance, create=keep)
     report["stored"] = None
