@@ -167,7 +167,7 @@ def sigmoid_table(extras: dict) -> dict | None:
         cells = []
         for key in keys:
             value = table["values"][key][i]
-            text = f"{value:.1e}" if 0 < value < 1e-4 else f"{value:.6f}"
+            text = f"{value:.1e}".replace("-", "−") if 0 < value < 1e-4 else f"{value:.6f}"
             cells.append({"product": fmt.number(weight * float(key), 4), "value": text,
                           "saturated": value > 0.9999 or value < 1e-4})
         rows.append({"weight": fmt.number(weight, 3), "cells": cells})

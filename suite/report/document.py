@@ -10,6 +10,7 @@ same document laid out for A4.
 
 from __future__ import annotations
 
+import base64
 import os
 from pathlib import Path
 
@@ -23,11 +24,20 @@ TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 HTML_NAME, PDF_NAME = "report.html", "report.pdf"
 
 
+def svg_image(svg: str | None, alt: str = "figure") -> Markup:
+    """An <img> holding the SVG as a data URI. Inline <svg> would put thousands of plot nodes through
+    WeasyPrint's HTML style cascade (and warn on their SVG-only properties): 3x slower to print."""
+    if not svg:
+        return Markup("")
+    data = base64.b64encode(svg.encode("utf-8")).decode("ascii")
+    return Markup('<img class="figure" alt="{}" src="data:image/svg+xml;base64,{}">').format(alt, Markup(data))
+
+
 def environment() -> Environment:
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(default=True),
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters.update(duration=fmt.duration, number=fmt.number, percent=fmt.percent,
-                       svg=lambda text: Markup(text or ""))
+                       svg=svg_image)
     env.globals.update(css=(TEMPLATES / "report.css").read_text(), missing=fmt.MISSING)
     return env
 

@@ -85,15 +85,17 @@ def _fixed(value: float, decimals: int, signed: bool) -> str:
     return text.replace("-", "−")
 
 
-def claim_value(value: float, claim: dict, *, signed: bool | None = None) -> str:
+def claim_value(value: float, claim: dict, *, signed: bool | None = None, unit: bool = True) -> str:
     """A claim's statistic in the claim's unit: percent, percentage points, or as measured."""
     metric, baseline, relative = claim["metric"], claim.get("baseline"), claim.get("relative", False)
     if metric == "lr" or (metric == "weight_abs_mean" and not relative):
         return number(value, 3)
-    factor, unit, decimals = _scaled(metric, baseline, relative)
+    factor, suffix, decimals = _scaled(metric, baseline, relative)
     if signed is None:
         signed = bool(baseline) or metric == "gap_acc"
-    return _fixed(value * factor if finite(value) else value, decimals, signed) + (unit if finite(value) else "")
+    if not finite(value):
+        return number(value)
+    return _fixed(value * factor, decimals, signed) + (suffix if unit else "")
 
 
 def claim_bound(claim: dict) -> str:
@@ -106,10 +108,10 @@ def claim_bound(claim: dict) -> str:
 
 
 def claim_mean_spread(mean: float, spread: float, claim: dict, seeds: int) -> str:
-    text = claim_value(mean, claim)
-    if seeds > 1 and finite(mean) and finite(spread):
-        text += " ± " + claim_value(spread, claim, signed=False)
-    return text
+    """'+12.3 ± 0.8 pp': the unit once, after the spread."""
+    if seeds < 2 or not (finite(mean) and finite(spread)):
+        return claim_value(mean, claim)
+    return f"{claim_value(mean, claim, unit=False)} ± {claim_value(spread, claim, signed=False)}"
 
 
 def percent(value, decimals: int = 1) -> str:

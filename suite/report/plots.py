@@ -46,7 +46,8 @@ def _svg(fig, key: str) -> str:
     """SVG text without its XML prolog; ids salted with KEY so several figures share a page."""
     buffer = io.StringIO()
     with matplotlib.rc_context({"svg.hashsalt": key}):  # deterministic ids: reports diff cleanly
-        fig.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
+        # No bbox_inches="tight": it lays the figure out a second time; tight_layout already fits it.
+        fig.savefig(buffer, format="svg", metadata={"Date": None})
     plt.close(fig)
     text = buffer.getvalue()
     return re.sub(r"^.*?(?=<svg)", "", text, count=1, flags=re.S)
@@ -106,8 +107,8 @@ def curves(section: dict) -> str:
         ax.set_xlabel("epoch")
     handles = [plt.Line2D([], [], color=palette[label], marker="o", markersize=4, label=label) for label in ran]
     fig.legend(handles=handles, loc="upper center", ncol=min(len(ran), 4), frameon=False,
-               bbox_to_anchor=(0.5, 1.04))
-    fig.tight_layout(h_pad=1.2, w_pad=1.5)
+               bbox_to_anchor=(0.5, 1.0))
+    fig.tight_layout(h_pad=1.2, w_pad=1.5, rect=(0, 0, 1, 0.94))
     return _svg(fig, f"curves-{section['name']}")
 
 
@@ -119,15 +120,15 @@ def learning_rate(section: dict) -> str | None:
         return None
     _theme()
     ran = [v["label"] for v in section["variants"] if v["runs"]]
-    fig, ax = plt.subplots(figsize=(WIDTH_IN * 0.55, 2.1))
+    fig, ax = plt.subplots(figsize=(WIDTH_IN * 0.8, 2.1))
     sns.lineplot(data=data, x="epoch", y="value", hue="variant", hue_order=ran, palette=_palette(section),
-                 errorbar=BAND, marker="o", markersize=3.5, markeredgewidth=0, ax=ax, drawstyle="steps-post")
+                 errorbar=BAND, marker="o", markersize=3.5, markeredgewidth=0, ax=ax)
     ax.set_yscale("log")
     ax.set_title("Learning rate")
     ax.set_xlabel("epoch")
     ax.set_ylabel("learning rate (log scale)")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.legend(title=None, frameon=False)
+    ax.legend(title=None, frameon=False, loc="center left", bbox_to_anchor=(1.02, 0.5))
     fig.tight_layout()
     return _svg(fig, f"lr-{section['name']}")
 

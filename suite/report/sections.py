@@ -45,9 +45,10 @@ def _schedule(config: dict) -> str:
         return fmt.MISSING
     if not config["plateau_factor"]:
         return "constant"
-    return (f"ReduceLROnPlateau: × {config['plateau_factor']:g} after {config.get('plateau_patience', 0)} "
-            f"epochs without a {config.get('plateau_threshold', 0):g} drop, floor "
-            f"{config.get('plateau_min_lr', 0):g}")
+    patience = config.get("plateau_patience", 0) + 1  # torch cuts once bad epochs exceed the patience
+    return (f"ReduceLROnPlateau: × {config['plateau_factor']:g} after {patience} "
+            f"epoch{'s' if patience > 1 else ''} without a {fmt.config_value('', config.get('plateau_threshold', 0.0))} "
+            f"drop in validation loss; floor {fmt.config_value('', config.get('plateau_min_lr', 0.0))}")
 
 
 def _setting(config: dict | None, key: str) -> str:
