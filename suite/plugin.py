@@ -46,6 +46,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="per-epoch progress; auto: on a terminal, off under CI (default: auto)")
     group.addoption("--ablation-report", action="store_true",
                     help="render report.html and report.pdf into the results folder at the end")
+    group.addoption("--ablation-compare", metavar="DIR",
+                    help="at the end, compare with the earlier runs in DIR (docs/nightly.md); "
+                         "a regression fails the run")
+    group.addoption("--ablation-store", action="store_true",
+                    help="with --ablation-compare: then store this run in DIR")
 
 
 class _DeferredFile:
@@ -109,10 +114,14 @@ def _check_device(device: str) -> None:
 @pytest.hookimpl(tryfirst=True)  # before pytest-benchmark reads --benchmark-json
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "ablation(name): a case of the named ablation")
+    config.addinivalue_line("markers", "xdist_group(name): run in one pytest-xdist worker")
     device = config.getoption("ablation_device")
     _check_device(device)
     profile = PROFILES[config.getoption("ablation_profile")]
-    run_dir = _run_dir(config)
+    worker = getattr(config, "workerinput", None)  # set by pytest-xdist on its workers
+    run_dir = Path(worker["ablation_run_dir"]) if worker else _run_dir(config)
+    if worker:
+        device = _pin_worker(device, worker["workerid"])
     if hasattr(config.option, "benchmark_json") and config.option.benchmark_json is None:
         config.option.benchmark_json = _DeferredFile(run_dir / "benchmark.json")
     mode = config.getoption("ablation_progress")
@@ -122,11 +131,33 @@ def pytest_configure(config: pytest.Config) -> None:
         profile=profile, device=device, seeds=config.getoption("ablation_seeds") or profile.seeds,
         base_seed=config.getoption("ablation_base_seed"), data_dir=config.getoption("ablation_data_dir"),
         run_dir=run_dir, command=[Path(sys.argv[0]).name, *sys.argv[1:]],
+        worker_id=worker["workerid"] if worker else None,
         progress=(lambda line: _progress(config, line, rewrite=terminal)) if show else None,
     )
     if hasattr(signal, "SIGTERM") and _is_main_thread():
         # A CI runner's cancel sends SIGTERM: end like Ctrl-C, so the results say "interrupted".
         signal.signal(signal.SIGTERM, _raise_interrupt)
+
+
+def pytest_cmdline_main(config: pytest.Config) -> None:
+    # Under pytest-xdist, every case of an ablation must run in one worker: its claims are judged
+    # from the variants that worker trained. Plain "-n N" means --dist load; make it loadgroup.
+    if getattr(config.option, "dist", "no") == "load":
+        config.option.dist = "loadgroup"
+
+
+def pytest_configure_node(node) -> None:
+    """pytest-xdist hook (controller side): every worker writes into the controller's run folder."""
+    node.workerinput["ablation_run_dir"] = str(node.config.stash[SESSION].run_dir)
+
+
+def _pin_worker(device: str, worker_id: str) -> str:
+    """One worker per visible GPU: worker gwN trains on cuda:(N mod the number of GPUs)."""
+    if device != "cuda":
+        return device
+    import torch
+
+    return f"cuda:{int(worker_id.removeprefix('gw')) % max(torch.cuda.device_count(), 1)}"
 
 
 def _is_main_thread() -> bool:
@@ -238,11 +269,39 @@ def _mean_spread(verdict: dict) -> str:
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     run = session.config.stash.get(SESSION, None)
-    if run is None or not run.results["ablations"] or run.results["status"] != "running":
+    if run is None or run.results["status"] != "running":
+        return
+    if run.worker_id is None:
+        run.merge_workers()
+    if not run.results["ablations"] and not run.results["extras"]:
         return
     run.finish("interrupted" if exitstatus == pytest.ExitCode.INTERRUPTED else "complete")
+    if run.worker_id is not None:
+        return
+    if session.config.getoption("ablation_compare"):
+        _compare(session, run)
     if session.config.getoption("ablation_report"):
         _render(session.config, run.run_dir)
+
+
+def _compare(session: pytest.Session, run: AblationSession) -> None:
+    from suite.regress import format_table, nightly
+    from suite.results import ResultsError
+
+    config = session.config
+    try:
+        report = nightly(run.run_dir, config.getoption("ablation_compare"),
+                         keep=config.getoption("ablation_store"), json_path=run.run_dir / "regress.json")
+        text, failed = format_table(report), report["regressed"]
+    except ResultsError as exc:
+        text, failed = f"regression check failed: {exc}", True
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.section("since the baseline")
+        for line in text.splitlines():
+            reporter.write_line(line)
+    if failed and session.exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def _render(config: pytest.Config, run_dir: Path) -> None:

@@ -15,7 +15,7 @@ from typing import Callable
 
 from suite.ablations import ABLATIONS, Profile, seeds_for
 from suite.claims import Verdict, judge
-from suite.results import RESULTS_FILE, SCHEMA, atomic_write_json, machine_info
+from suite.results import RESULTS_FILE, SCHEMA, atomic_write_json, machine_info, read_json
 
 
 def now() -> str:
@@ -24,8 +24,10 @@ def now() -> str:
 
 class AblationSession:
     def __init__(self, *, profile: Profile, device: str, seeds: int, base_seed: int, data_dir: str | None,
-                 run_dir: Path, command: list[str], progress: Callable[[str], None] | None = None):
+                 run_dir: Path, command: list[str], progress: Callable[[str], None] | None = None,
+                 worker_id: str | None = None):
         self.profile = profile
+        self.worker_id = worker_id  # a pytest-xdist worker writes workers/<id>.json, merged at the end
         self.device = device
         self.seeds = seeds_for(base_seed, seeds)
         self.data_dir = data_dir
@@ -47,6 +49,7 @@ class AblationSession:
             "machine": {},
             "ablations": {},
             "extras": {},
+            "worker_id": worker_id,
         }
 
     # -- training -------------------------------------------------------------------------------
@@ -131,8 +134,27 @@ class AblationSession:
         self.save()
 
     # -- storage --------------------------------------------------------------------------------
+    @property
+    def path(self) -> Path:
+        if self.worker_id is None:
+            return self.run_dir / RESULTS_FILE
+        return self.run_dir / "workers" / f"{self.worker_id}.json"
+
     def save(self) -> None:
-        atomic_write_json(self.run_dir / RESULTS_FILE, self.results)
+        atomic_write_json(self.path, self.results)
+
+    def merge_workers(self) -> None:
+        """Fold the pytest-xdist workers' files into this (controller's) results."""
+        parts = sorted((self.run_dir / "workers").glob("*.json"))
+        for part in map(read_json, parts):
+            for name, entry in part["ablations"].items():
+                mine = self.results["ablations"].get(name)
+                if mine is None or mine["status"] == "not run" or entry["status"] != "not run":
+                    self.results["ablations"][name] = entry
+            self.results["extras"].update(part["extras"])
+            if not self.results["machine"]:  # the controller trained nothing itself
+                self.results["machine"], self.results["device"] = part["machine"], part["device"]
+            self.results.setdefault("workers", {})[part["worker_id"]] = part["device"]
 
     def finish(self, status: str) -> None:
         self.results["finished"] = now()

@@ -96,3 +96,16 @@ def test_cuda_asked_for_without_cuda_fails_at_once(suite_run):
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["ERROR: --ablation-device cuda was asked for, but torch sees no CUDA device*"])
     assert "Traceback" not in result.stderr.str()
+
+
+def test_xdist_workers_merge_into_one_results_file(suite_run, tmp_path):
+    pytest.importorskip("xdist")
+    result = suite_run(*CASES, "-n", "2", "-k", "batch_size or scaling", "-p", "no:randomly")
+    result.assert_outcomes(passed=6)
+    results = load_results(tmp_path / "reports" / "r1")
+    assert results["status"] == "complete" and sorted(results["workers"]) == ["gw0", "gw1"]
+    for name in ("batch_size", "scaling"):
+        entry = results["ablations"][name]
+        assert entry["status"] == "passed" and len(entry["variants"]) == 2
+        # Timing lands in the results even though pytest-benchmark is off under xdist.
+        assert all(v["duration_s"] > 0 for v in entry["variants"].values())

@@ -14,9 +14,15 @@ import pytest
 
 from suite.ablations import ABLATIONS_LIST
 
-VARIANTS = [pytest.param(a.name, v.name, id=f"{a.name}-{v.name}", marks=pytest.mark.ablation(a.name))
+
+def marks(name: str) -> list:
+    # xdist_group keeps an ablation's variants and claims in one pytest-xdist worker.
+    return [pytest.mark.ablation(name), pytest.mark.xdist_group(name)]
+
+
+VARIANTS = [pytest.param(a.name, v.name, id=f"{a.name}-{v.name}", marks=marks(a.name))
             for a in ABLATIONS_LIST for v in a.variants]
-CLAIMS = [pytest.param(a.name, id=a.name, marks=pytest.mark.ablation(a.name)) for a in ABLATIONS_LIST]
+CLAIMS = [pytest.param(a.name, id=a.name, marks=marks(a.name)) for a in ABLATIONS_LIST]
 
 
 @pytest.mark.parametrize("ablation, variant", VARIANTS)
