@@ -9,8 +9,8 @@ of every parameter ([S, in, out] weights, batched matmuls), its own initialisati
 copied in), shuffle order (the trainer's on CPU and CUDA), dropout masks, batch-norm statistics,
 penalties, learning rate (a per-seed ReduceLROnPlateau) and divergence. SGD and Adam act
 elementwise and the loss is the sum of the per-seed losses, so one optimizer over the stack is S
-independent optimizers. Dropout masks come from one generator seeded by the seed list, so a
-dropout run depends on which seeds share its batch (not on the order of its own masks only).
+independent optimizers. Dropout masks come from one generator seeded by the list of seeds, so
+with dropout a seed's run depends on which seeds share its batch.
 """
 
 from __future__ import annotations
@@ -41,9 +41,9 @@ class _Linear:
 
 @dataclass
 class _Norm:
-    weight: Tensor  # [S, 1, H]
+    weight: Tensor  # [S, 1, H], as are bias and the running statistics mean and var
     bias: Tensor
-    mean: Tensor  # running statistics, per seed
+    mean: Tensor
     var: Tensor
     count: Tensor  # [S] num_batches_tracked
     momentum: float
@@ -54,7 +54,7 @@ Layer = _Linear | _Norm | str  # "relu" and "dropout" carry no state
 
 
 def supports_batching(cfg: TrainConfig) -> bool:
-    """Every TrainConfig field is implemented per seed; kept for callers that dispatch on it."""
+    """Whether train_batched implements CFG: every field is, for the trainer's two optimizers."""
     return cfg.optimizer in ("sgd", "adam")
 
 
@@ -69,8 +69,8 @@ def train_seeds(cfg: TrainConfig, seeds: list[int], *, train: Split, val: Split,
             for seed in seeds]
 
 
-def _param(tensors: list[Tensor]) -> Tensor:
-    return torch.stack([t.detach() for t in tensors]).contiguous().requires_grad_()
+def _param(tensors: list[Tensor], grad: bool = True) -> Tensor:
+    return torch.stack([t.detach() for t in tensors]).contiguous().requires_grad_(grad)
 
 
 def _stack(models: list[nn.Sequential]) -> list[Layer]:
@@ -78,12 +78,14 @@ def _stack(models: list[nn.Sequential]) -> list[Layer]:
     for modules in zip(*models):
         first = modules[0]
         if isinstance(first, nn.Linear):
-            layers.append(_Linear(_param([m.weight.T for m in modules]), _param([m.bias[None] for m in modules])))
+            weights, biases = [m.weight.T for m in modules], [m.bias[None] for m in modules]
+            layers.append(_Linear(_param(weights), _param(biases)))
         elif isinstance(first, nn.BatchNorm1d):
-            layers.append(_Norm(_param([m.weight[None] for m in modules]), _param([m.bias[None] for m in modules]),
-                                torch.stack([m.running_mean[None] for m in modules]),
-                                torch.stack([m.running_var[None] for m in modules]),
-                                torch.stack([m.num_batches_tracked for m in modules]), first.momentum, first.eps))
+            weight, bias, mean, var = ([getattr(m, name)[None] for m in modules]
+                                       for name in ("weight", "bias", "running_mean", "running_var"))
+            counts = [m.num_batches_tracked for m in modules]
+            layers.append(_Norm(_param(weight), _param(bias), _param(mean, False), _param(var, False),
+                                _param(counts, False), first.momentum, first.eps))
         elif isinstance(first, (nn.ReLU, nn.Dropout)):
             layers.append("relu" if isinstance(first, nn.ReLU) else "dropout")
         else:
@@ -100,8 +102,7 @@ def _unstack(layers: list[Layer], model: nn.Sequential, s: int) -> None:
     for module, layer in zip(model, layers):
         if isinstance(layer, str):
             continue
-        weight = layer.weight[s].T if isinstance(layer, _Linear) else layer.weight[s, 0]
-        module.weight.copy_(weight)
+        module.weight.copy_(layer.weight[s].T if isinstance(layer, _Linear) else layer.weight[s, 0])
         module.bias.copy_(layer.bias[s, 0])
         if isinstance(layer, _Norm):
             module.running_mean.copy_(layer.mean[s, 0])
@@ -145,6 +146,11 @@ def _penalty(cfg: TrainConfig, params: list[Tensor]) -> Tensor | float:
     return penalty
 
 
+def _cross_entropy(logits: Tensor, target: Tensor) -> Tensor:
+    """[S, B] losses of [S, B, classes] logits."""
+    return F.cross_entropy(logits.flatten(0, 1), target.flatten(), reduction="none").view(target.shape)
+
+
 @torch.no_grad()
 def _evaluate(layers: list[Layer], x: Tensor, y: Tensor, seeds: int) -> tuple[Tensor, Tensor]:
     """Summed cross-entropy and correct count per seed [S], on device: no sync here."""
@@ -153,7 +159,7 @@ def _evaluate(layers: list[Layer], x: Tensor, y: Tensor, seeds: int) -> tuple[Te
     for start in range(0, len(y), EVAL_CHUNK):
         logits = _forward(layers, x[start : start + EVAL_CHUNK].expand(seeds, -1, -1), False, 0.0)
         target = y[start : start + EVAL_CHUNK].expand(seeds, -1)
-        loss += F.cross_entropy(logits.flatten(0, 1), target.flatten(), reduction="none").view(seeds, -1).sum(1)
+        loss += _cross_entropy(logits, target).sum(1)
         correct += (logits.argmax(2) == target).sum(1)
     return loss, correct
 
@@ -161,12 +167,14 @@ def _evaluate(layers: list[Layer], x: Tensor, y: Tensor, seeds: int) -> tuple[Te
 class _Stepper:
     """One optimizer step for all seeds; on CUDA with ``graph`` full-size steps replay a capture."""
 
-    def __init__(self, cfg: TrainConfig, layers: list[Layer], x: Tensor, y: Tensor, batch: int, graph: bool):
+    def __init__(self, cfg: TrainConfig, layers: list[Layer], x: Tensor, y: Tensor, batch: int,
+                 graph: bool):
         self.cfg, self.layers, self.x, self.y = cfg, layers, x, y
         self.params = _params(layers)
         seeds = self.params[0].shape[0]
         self.graph = graph and x.device.type == "cuda"
-        self.opt = (torch.optim.Adam(self.params, lr=cfg.lr, capturable=True) if self.graph and cfg.optimizer == "adam"
+        capturable = self.graph and cfg.optimizer == "adam"  # Adam keeps its step count on the device
+        self.opt = (torch.optim.Adam(self.params, lr=cfg.lr, capturable=True) if capturable
                     else _optimizer(cfg, self.params))
         self.active = torch.ones(seeds, dtype=torch.bool, device=x.device)  # False: diverged, frozen
         self.lr_scale = torch.ones(seeds, 1, 1, device=x.device)  # per-seed lr / cfg.lr
@@ -178,39 +186,34 @@ class _Stepper:
     def eager(self, idx: Tensor, training: bool) -> None:
         logits = _forward(self.layers, self.x[idx], training, self.cfg.dropout)
         target = self.y[idx]
-        loss = F.cross_entropy(logits.flatten(0, 1), target.flatten(), reduction="none").view(idx.shape).mean(1)
+        loss = _cross_entropy(logits, target).mean(1)
         loss = torch.where(self.active, loss + _penalty(self.cfg, self.params), 0.0)
         self.opt.zero_grad(set_to_none=True)
         loss.sum().backward()
-        if self.cfg.plateau_factor:  # the optimizers take one lr: rescale each seed's update
-            before = [p.detach().clone() for p in self.params]
-            self.opt.step()
-            with torch.no_grad():
-                for p, old in zip(self.params, before):
-                    p.sub_(old).mul_(self.lr_scale).add_(old)
-        else:
-            self.opt.step()
+        # torch's optimizers take one lr: with a per-seed plateau each seed's update is rescaled.
+        before = [p.detach().clone() for p in self.params] if self.cfg.plateau_factor else []
+        self.opt.step()
+        with torch.no_grad():
+            for p, old in zip(self.params, before):
+                p.sub_(old).mul_(self.lr_scale).add_(old)
         self.loss_sum += loss.detach()
 
     def __call__(self, idx: Tensor, training: bool) -> None:
         if not self.graph or idx.shape != self.idx.shape:  # the short last batch runs eagerly
             return self.eager(idx, training)
         if training not in self.graphs:
-            if self.warm[training] < GRAPH_WARMUP:
+            if self.warm[training] < GRAPH_WARMUP:  # on a side stream, as torch's capture recipe asks
                 self.warm[training] += 1
-                return self._on_side_stream(idx, training)
+                side = torch.cuda.Stream()
+                side.wait_stream(torch.cuda.current_stream())
+                with torch.cuda.stream(side):
+                    self.eager(idx, training)
+                return torch.cuda.current_stream().wait_stream(side)
             self._capture(training)
             if not self.graph:
                 return self.eager(idx, training)
         self.idx.copy_(idx)
         self.graphs[training].replay()
-
-    def _on_side_stream(self, idx: Tensor, training: bool) -> None:
-        side = torch.cuda.Stream()
-        side.wait_stream(torch.cuda.current_stream())
-        with torch.cuda.stream(side):
-            self.eager(idx, training)
-        torch.cuda.current_stream().wait_stream(side)
 
     def _capture(self, training: bool) -> None:
         graph = torch.cuda.CUDAGraph()
@@ -269,7 +272,7 @@ def train_batched(cfg: TrainConfig, *, seeds: list[int], train: Split, val: Spli
     device, n = train.pixels.device, len(train)
     x_train, x_val = train.pixels.float() * cfg.input_scale, val.pixels.float() * cfg.input_scale
     models, shufflers = _init(cfg, seeds, x_train.shape[1], device)
-    layers = _stack(models)
+    layers, live = _stack(models), list(range(len(seeds)))
     torch.manual_seed(hash(tuple(seeds)) & 0x7FFF_FFFF)  # dropout masks: a pure function of the seeds
     batch = min(cfg.batch_size, n)
     step = _Stepper(cfg, layers, x_train, train.labels, batch, cuda_graph)
@@ -277,7 +280,6 @@ def train_batched(cfg: TrainConfig, *, seeds: list[int], train: Split, val: Spli
     steps = math.ceil(n / batch)
     histories = [{key: [] for key in HISTORY_KEYS} for _ in seeds]
     diverged: list[int | None] = [None] * len(seeds)
-    live = list(range(len(seeds)))
     _sync(device)
     start = time.perf_counter()
     for epoch in range(1, cfg.epochs + 1):
