@@ -16,6 +16,7 @@ import torch
 
 from suite.ablations import Ablation, Profile
 from suite.data import Split, load_split, resolve_root
+from suite.batched import train_seeds
 from suite.trainer import RunResult, TrainConfig, train
 
 HIST_BINS = 60  # bins of every stored weight/bias/activation histogram
@@ -115,10 +116,12 @@ class Workbench:
         """Train VARIANT once per seed; ``on_epoch(seed, epoch, row)`` reports progress."""
         cfg: TrainConfig = ablation.config(variant, self.profile)
         train_split, val_split = self.splits
+        # On a GPU a step of this small model costs its launches: train the seeds as one stacked
+        # model, replayed as CUDA graphs. On a CPU batching gains little, so each seed runs alone.
+        cuda = self.device.type == "cuda"
         runs = []
-        for seed in seeds:
-            callback = (lambda epoch, row, seed=seed: on_epoch(seed, epoch, row)) if on_epoch else None
-            result = train(cfg, seed=seed, train=train_split, val=val_split, on_epoch=callback)
+        for result in train_seeds(cfg, seeds, train=train_split, val=val_split, on_epoch=on_epoch,
+                                  batched=cuda, cuda_graph=cuda):
             activations = None
             if ablation.probe_activations:
                 activations = activation_record(result.model, val_split.pixels.float() * cfg.input_scale)
