@@ -91,7 +91,7 @@ def title_block(results: dict, sections: list[dict]) -> dict:
 
 
 def _names(rows: list[dict]) -> str:
-    names = [r["title"] if "title" in r else r["text"] for r in rows]
+    names = [r["title"] if "title" in r else f"“{r['text']}”" for r in rows]
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
@@ -193,7 +193,7 @@ def appendix(results: dict, run_dir: Path) -> dict:
            for key, label in ENVIRONMENT if machine.get(key) not in (None, "")]
     command = results.get("command") or []
     return {"environment": env, "packages": sorted((machine.get("packages") or {}).items()),
-            "command": shlex.join(command) if command else fmt.MISSING,
+            "command": [shlex.quote(arg) for arg in command],
             "seeds": ", ".join(map(str, results["seeds"])), "base_seed": results.get("base_seed", fmt.MISSING),
             "started": fmt.timestamp(results.get("started")), "finished": fmt.timestamp(results.get("finished")),
             "status": status_text(results.get("status", "unknown")), "schema": results["schema"],

@@ -65,6 +65,16 @@ def render(run_dir: str | os.PathLike, out_dir: str | os.PathLike | None = None)
     out.mkdir(parents=True, exist_ok=True)
     text = html(build(run_dir))
     html_path, pdf_path = out / HTML_NAME, out / PDF_NAME
-    html_path.write_text(text, encoding="utf-8")
-    HTML(string=text, base_url=str(TEMPLATES)).write_pdf(pdf_path)
+    # Written beside the targets and renamed: a reader never opens a half-written report.
+    _replace(html_path, text.encode("utf-8"))
+    _replace(pdf_path, HTML(string=text, base_url=str(TEMPLATES)).write_pdf())
     return [html_path, pdf_path]
+
+
+def _replace(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)

@@ -14,6 +14,7 @@ from datetime import datetime
 from statistics import fmean, stdev
 
 MISSING = "–"
+NB = "\u00a0"  # no-break space: a unit never wraps away from its number, nor ± from the mean
 ACCURACY_METRICS = {"val_acc", "train_acc", "gap_acc"}
 
 
@@ -25,14 +26,14 @@ def duration(seconds) -> str:
     if not finite(seconds):
         return MISSING
     if seconds < 1:
-        return f"{seconds:.2f} s"
+        return f"{seconds:.2f}{NB}s"
     if seconds < 60:
-        return f"{seconds:.1f} s"
+        return f"{seconds:.1f}{NB}s"
     minutes, secs = divmod(round(seconds), 60)
     if minutes < 60:
-        return f"{minutes} min {secs:02d} s"
+        return f"{minutes}{NB}min {secs:02d}{NB}s"
     hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes:02d} min"
+    return f"{hours}{NB}h {minutes:02d}{NB}min"
 
 
 def timestamp(iso: str | None) -> str:
@@ -71,10 +72,10 @@ def mean_spread(values: list[float]) -> tuple[float, float]:
 def _scaled(metric: str, baseline: str | None, relative: bool) -> tuple[float, str, int]:
     """(factor, unit, decimals) a claim's statistic is shown in."""
     if relative:
-        return 100.0, " %", 1
+        return 100.0, NB + "%", 1
     if metric in ACCURACY_METRICS:
         # An accuracy minus an accuracy is a difference of percentages: percentage points.
-        return 100.0, (" pp" if baseline or metric == "gap_acc" else " %"), 1
+        return 100.0, NB + ("pp" if baseline or metric == "gap_acc" else "%"), 1
     return 1.0, "", 3
 
 
@@ -99,23 +100,23 @@ def claim_value(value: float, claim: dict, *, signed: bool | None = None, unit: 
 
 
 def claim_bound(claim: dict) -> str:
-    parts = []
-    if claim.get("at_least") is not None:
-        parts.append("≥ " + claim_value(claim["at_least"], claim))
-    if claim.get("at_most") is not None:
-        parts.append("≤ " + claim_value(claim["at_most"], claim))
-    return " and ".join(parts)
+    low, high = claim.get("at_least"), claim.get("at_most")
+    if low is not None and high is not None:
+        return f"{claim_value(low, claim, unit=False)} to {claim_value(high, claim)}"
+    if low is not None:
+        return "≥" + NB + claim_value(low, claim)
+    return "≤" + NB + claim_value(high, claim) if high is not None else ""
 
 
 def claim_mean_spread(mean: float, spread: float, claim: dict, seeds: int) -> str:
     """'+12.3 ± 0.8 pp': the unit once, after the spread."""
     if seeds < 2 or not (finite(mean) and finite(spread)):
         return claim_value(mean, claim)
-    return f"{claim_value(mean, claim, unit=False)} ± {claim_value(spread, claim, signed=False)}"
+    return f"{claim_value(mean, claim, unit=False)}{NB}± {claim_value(spread, claim, signed=False)}"
 
 
 def percent(value, decimals: int = 1) -> str:
-    return MISSING if value is None else (_fixed(value * 100, decimals, False) + " %" if finite(value)
+    return MISSING if value is None else (_fixed(value * 100, decimals, False) + NB + "%" if finite(value)
                                           else number(value))
 
 
@@ -126,19 +127,19 @@ def values_mean_spread(values: list[float], kind: str = "number") -> str:
     mean, spread = mean_spread(values)
     if kind == "percent":
         head = percent(mean)
-        tail = f" ± {spread * 100:.1f}" if finite(spread) and len(values) > 1 else ""
-        return head.replace(" %", tail + " %") if finite(mean) else head
+        tail = f"{NB}± {spread * 100:.1f}" if finite(spread) and len(values) > 1 else ""
+        return head.replace(NB + "%", tail + NB + "%") if finite(mean) else head
     if kind == "pp":
         head = _fixed(mean * 100, 1, True) if finite(mean) else number(mean)
-        tail = f" ± {spread * 100:.1f}" if finite(spread) and len(values) > 1 else ""
-        return head + tail + (" pp" if finite(mean) else "")
+        tail = f"{NB}± {spread * 100:.1f}" if finite(spread) and len(values) > 1 else ""
+        return head + tail + (NB + "pp" if finite(mean) else "")
     if not finite(mean):
         return number(mean)
     if abs(mean) >= 1e4 or 0 < abs(mean) < 1e-3:
-        return f"{mean:.2e}".replace("-", "−") + (f" ± {spread:.1e}" if len(values) > 1 else "")
+        return f"{mean:.2e}".replace("-", "−") + (f"{NB}± {spread:.1e}".replace("-", "−") if len(values) > 1 else "")
     # Mean and spread to the same decimal place: three significant digits of the mean.
     decimals = max(0, 2 - math.floor(math.log10(abs(mean)))) if mean else 3
-    return _fixed(mean, decimals, False) + (" ± " + _fixed(spread, decimals, False) if len(values) > 1 else "")
+    return _fixed(mean, decimals, False) + (NB + "± " + _fixed(spread, decimals, False) if len(values) > 1 else "")
 
 
 def config_value(key: str, value) -> str:

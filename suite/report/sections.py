@@ -60,30 +60,41 @@ def _setting(config: dict | None, key: str) -> str:
 
 
 def settings_table(variants: list[dict]) -> dict:
+    """Rows for the settings that differ between variants; the rest as one 'same for all' list."""
     configs = [v["config"] for v in variants]
     known = {key for key, _ in SETTINGS} | set(SCHEDULE_FIELDS)
     extra = sorted({k for c in configs if c for k in c} - known)
-    rows, unused = [], []
+    rows, shared, unused = [], [], []
     for key, label in SETTINGS + [(k, k) for k in extra]:
         values = [_setting(c, key) for c in configs]
         if key in OPTIONAL and all(v in ("no", "0", fmt.MISSING) for v in values):
             unused.append(label.lower() if key != "eval_mode_slip" else "the book's eval-mode slip")
-            continue
-        present = {v for v in values if v != fmt.MISSING}
-        shared = values[0] if len(set(values)) == 1 and len(values) > 1 else None
-        rows.append({"label": label, "cells": values, "varies": len(present) > 1, "shared": shared})
-    return {"columns": [v["label"] for v in variants], "rows": rows, "unused": unused}
+        elif len(set(values)) == 1:
+            shared.append({"label": label, "value": values[0]})
+        else:
+            present = {v for v in values if v != fmt.MISSING}
+            rows.append({"label": label, "cells": values, "varies": len(present) > 1})
+    return {"columns": [v["label"] for v in variants], "rows": rows, "shared": shared, "unused": unused}
 
 
-def _spec_config(name: str, variant: str, profile: str) -> dict | None:
-    """What the spec sets for a variant that has no record: the book's overrides, no defaults."""
+def _spec_config(name: str, variant: str, profile: str, recorded: dict) -> dict | None:
+    """What a variant without a record would have run: the spec's overrides, on top of a sibling's
+    recorded config minus that sibling's own overrides (TrainConfig's defaults need torch)."""
     spec = ABLATIONS.get(name)
     if spec is None or profile not in PROFILES:
         return None
     try:
-        return spec.overrides(variant, PROFILES[profile])
+        config = spec.overrides(variant, PROFILES[profile])
     except KeyError:
         return None
+    for sibling, record in recorded.items():
+        try:
+            own = spec.variant(sibling).overrides
+        except KeyError:
+            continue
+        shared = {k: v for k, v in (record.get("config") or {}).items() if k not in own}
+        return {**shared, **config}
+    return config
 
 
 def _last(run: dict, metric: str) -> float:
@@ -104,7 +115,6 @@ def final_metrics(runs: list[dict]) -> dict:
         "train_acc": fmt.values_mean_spread(values("train_acc"), "percent"),
         "gap_acc": fmt.values_mean_spread(values("gap_acc"), "pp"),
         "val_loss": fmt.values_mean_spread(values("val_loss")),
-        "train_loss": fmt.values_mean_spread(values("train_eval_loss")),
         "weight_abs_mean": fmt.values_mean_spread([r.get("weight_abs_mean", math.nan) for r in runs]),
         "diverged": (f"{len(diverged)} of {len(runs)} (epoch {', '.join(map(str, diverged))})"
                      if diverged else "none"),
@@ -133,7 +143,7 @@ def _variant_rows(name: str, entry: dict, profile: str) -> list[dict]:
         rows.append({
             "name": variant, "label": label, "index": index, "state": state,
             "state_class": OUTCOME_CLASS.get(state, "not-run"),
-            "config": record["config"] if record else _spec_config(name, variant, profile),
+            "config": record["config"] if record else _spec_config(name, variant, profile, recorded),
             "runs": record["runs"] if record else [],
             "duration_s": record.get("duration_s") if record else None,
             "metrics": final_metrics(record["runs"]) if record and record.get("runs") else None,

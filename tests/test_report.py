@@ -1,0 +1,205 @@
+"""The stakeholder report, rendered from the checked-in sample of a real ci run (no training).
+
+    pytest tests/test_report.py -q
+
+The sample (tests/data/ci-sample) is rendered once per session, in a subprocess through the
+command line, which also shows that rendering never imports torch. Text is read back from the
+PDF with pdftotext (poppler) or, failing that, pypdf; whitespace is dropped before comparing,
+because table cells wrap wherever the layout wants.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from suite.ablations import ABLATIONS_LIST
+from suite.report import fmt
+from suite.report.__main__ import main
+from suite.results import load_results
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "tests" / "data" / "ci-sample"
+SECTIONS = ["1 Summary", "2 The ablations, in the book's order", "3 Sigmoid saturation and train/eval mode",
+            "4 Timings", "A Appendix: environment, command, seeds"]
+RENDER_AND_CHECK_TORCH = (
+    "import sys; from suite.report.__main__ import main; rc = main(sys.argv[1:]); "
+    "print('torch imported' if 'torch' in sys.modules else 'torch not imported'); sys.exit(rc)")
+
+
+def squash(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+def pdf_text(pdf: Path) -> str:
+    if shutil.which("pdftotext"):
+        # -raw keeps the drawing order, so a wrapped table cell stays in one piece.
+        return subprocess.run(["pdftotext", "-raw", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    pypdf = pytest.importorskip("pypdf", reason="needs pdftotext (poppler-utils) or pypdf")
+    return "\n".join(page.extract_text() for page in pypdf.PdfReader(pdf).pages)
+
+
+def render_cli(run_dir: Path, out: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", RENDER_AND_CHECK_TORCH, str(run_dir), "--out", str(out)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+
+
+@pytest.fixture(scope="session")
+def rendered(tmp_path_factory) -> dict:
+    out = tmp_path_factory.mktemp("report")
+    proc = render_cli(SAMPLE, out)
+    assert proc.returncode == 0, proc.stderr
+    html, pdf = out / "report.html", out / "report.pdf"
+    return {"proc": proc, "html": html, "pdf": pdf, "text": pdf_text(pdf), "out": out}
+
+
+def test_writes_html_and_pdf_and_prints_their_paths(rendered):
+    assert rendered["pdf"].read_bytes()[:5] == b"%PDF-"
+    html = rendered["html"].read_text()
+    assert html.count("data:image/svg+xml") >= len(ABLATIONS_LIST), "one SVG figure per ablation at least"
+    assert "<script" not in html
+    printed = rendered["proc"].stdout.splitlines()
+    assert printed[:2] == [str(rendered["html"]), str(rendered["pdf"])]
+
+
+def test_rendering_does_not_import_torch(rendered):
+    assert rendered["proc"].stdout.splitlines()[-1] == "torch not imported"
+
+
+def body(text: str) -> str:
+    """The PDF's text after the title page (whose contents list names every section too)."""
+    return squash("".join(text.split("\f")[1:]))
+
+
+def test_every_section_is_present_in_order(rendered):
+    text = body(rendered["text"])
+    positions = [text.find(squash(title)) for title in SECTIONS]
+    assert all(p >= 0 for p in positions), dict(zip(SECTIONS, positions))
+    assert positions == sorted(positions)
+
+
+def test_title_block_names_the_run(rendered):
+    results = load_results(SAMPLE)
+    text = squash(rendered["text"])
+    for fact in ["chapter3-ablations", results["run_id"], "Profile", results["profile"]["name"], "Device",
+                 "Gitcommit", results["machine"]["git_commit"][:12], "Totalwalltime",
+                 f"{len(results['seeds'])}pervariant"]:
+        assert squash(fact) in text, fact
+
+
+def test_every_ablation_has_a_summary_row_and_a_section(rendered):
+    text = squash(rendered["text"])
+    summary = body(rendered["text"]).split(squash(SECTIONS[1]))[0]
+    results = load_results(SAMPLE)
+    for number, ablation in enumerate(ABLATIONS_LIST, 1):
+        heading = squash(f"2.{number} {ablation.title}")
+        assert heading in summary, f"no summary row for {ablation.name}"
+        assert text.count(heading) >= 3, f"{ablation.name}: expected contents, summary and section headings"
+        for claim in ablation.claims:
+            assert squash(claim.text) in summary, f"summary lacks the claim {claim.text!r}"
+        for verdict in results["ablations"].get(ablation.name, {}).get("verdicts", []):
+            assert squash(verdict["claim"]) + verdict["outcome"].replace(" ", "") in summary
+
+
+def test_sigmoid_table_and_timings_are_formatted(rendered):
+    text = squash(rendered["text"])
+    assert squash("sigmoid(w · x)") in text and "1.000000" in text and "0.524979" in text
+    assert squash("as pytest-benchmark measured it") in text
+
+
+def test_first_page_is_not_blank(rendered, tmp_path):
+    image = pytest.importorskip("PIL.Image")
+    if not shutil.which("pdftoppm"):
+        pytest.skip("needs pdftoppm (poppler-utils)")
+    subprocess.run(["pdftoppm", "-r", "40", "-f", "1", "-l", "1", "-png", "-singlefile", str(rendered["pdf"]),
+                    str(tmp_path / "page")], check=True)
+    histogram = image.open(tmp_path / "page.png").convert("L").histogram()
+    inked = sum(histogram[:200]) / sum(histogram)
+    assert 0.01 < inked < 0.6, f"{inked:.1%} of the first page is ink"
+
+
+def interrupted_copy(tmp_path: Path) -> Path:
+    """The sample as an interrupted run would leave it: one ablation errored, one stopped, most not run."""
+    run = tmp_path / "interrupted"
+    shutil.copytree(SAMPLE, run)
+    (run / "benchmark.json").unlink(missing_ok=True)  # pytest-benchmark writes it only at the very end
+    raw = json.loads((run / "results.json").read_text())
+    raw["status"], raw["finished"] = "interrupted", None
+    ablations = raw["ablations"]
+    keep = ["scaling", "batch_size", "depth"]
+    for name in [n for n in ablations if n not in keep]:
+        del ablations[name]
+    ablations["batch_size"].update(status="error", error="b10000: RuntimeError: CUDA out of <memory>",
+                                   verdicts=[])
+    del ablations["batch_size"]["variants"]["b10000"]
+    ablations["depth"].update(status="interrupted", verdicts=[])
+    ablations["depth"]["variants"] = {}
+    (run / "results.json").write_text(json.dumps(raw))
+    return run
+
+
+def test_interrupted_run_renders_missing_cases_as_rows(tmp_path):
+    run = interrupted_copy(tmp_path)
+    proc = render_cli(run, run)
+    assert proc.returncode == 0, proc.stderr
+    text = squash(pdf_text(run / "report.pdf"))
+    for number, ablation in enumerate(ABLATIONS_LIST, 1):
+        assert squash(f"2.{number} {ablation.title}") in text
+    assert "notrun" in text and "error" in text and "interrupted" in text
+    assert squash("This run did not complete") in text
+    assert squash("from the durations in results.json") in text
+    html = (run / "report.html").read_text()
+    assert "CUDA out of &lt;memory&gt;" in html, "error text must be escaped, not interpreted"
+
+
+@pytest.mark.parametrize("damage, expected", [
+    (None, "no results file"),
+    ("{not json", "malformed results file"),
+    ('{"schema": 1}', "missing run_id"),
+    ("structure", "malformed results file"),
+    ("benchmark", "benchmark.json"),
+])
+def test_bad_results_give_one_error_line(tmp_path, capsys, damage, expected):
+    run = tmp_path / "run"
+    if damage in ("structure", "benchmark"):
+        shutil.copytree(SAMPLE, run)
+        if damage == "structure":
+            raw = json.loads((run / "results.json").read_text())
+            raw["ablations"]["scaling"]["variants"] = ["not", "a", "dict"]
+            (run / "results.json").write_text(json.dumps(raw))
+        else:
+            (run / "benchmark.json").write_text(
+                '{"benchmarks": [{"params": {"ablation": "scaling", "variant": "raw"}, "stats": 3}]}')
+    else:
+        run.mkdir()
+        if damage:
+            (run / "results.json").write_text(damage)
+    assert main([str(run)]) != 0
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and expected in err, err
+    assert "Traceback" not in err
+    assert not (run / "report.pdf").exists()
+
+
+def test_claim_values_read_in_their_units():
+    assert fmt.claim_bound({"metric": "val_acc", "baseline": "sgd", "at_least": -0.03, "at_most": 0.03}) \
+        == "−3.0 to +3.0\u00a0pp"
+    accuracy_gap = {"metric": "val_acc", "baseline": "raw", "at_least": 0.05}
+    def plain(text: str) -> str:  # the report keeps units on their numbers with no-break spaces
+        return text.replace("\u00a0", " ")
+
+    assert plain(fmt.claim_value(0.1234, accuracy_gap)) == "+12.3 pp"
+    assert plain(fmt.claim_bound(accuracy_gap)) == "≥ +5.0 pp"
+    assert plain(fmt.claim_value(0.25, {"metric": "val_acc"})) == "25.0 %"
+    assert plain(fmt.claim_value(-0.35, {"metric": "weight_abs_mean", "baseline": "none", "relative": True})) \
+        == "−35.0 %"
+    assert fmt.claim_value(float("inf"), {"metric": "val_loss", "baseline": "h1"}) == "∞"
+    assert plain(fmt.claim_mean_spread(0.5, 0.01, {"metric": "val_acc"}, seeds=3)) == "50.0 ± 1.0 %"
+    assert fmt.config_value("lr", 1e-5) == "0.00001" and fmt.config_value("input_scale", 1 / 255) == "1/255"
+    assert plain(fmt.duration(754.2)) == "12 min 34 s"
