@@ -21,6 +21,10 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the resolver itself runs without importing torch
+    import torch
 
 # MD5 of each decompressed IDX file of the original Zalando release.
 FILES = {
@@ -165,8 +169,8 @@ def resolve_root(data_dir: str | os.PathLike | None = None, *, download: bool = 
 class Split:
     """One split as raw uint8 pixels (N, 784) and int64 labels, on one device."""
 
-    pixels: "torch.Tensor"  # noqa: F821 - torch imported lazily
-    labels: "torch.Tensor"  # noqa: F821
+    pixels: torch.Tensor
+    labels: torch.Tensor
 
     def __len__(self) -> int:
         return len(self.labels)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import signal
 import sys
-import tempfile
 import warnings
 from datetime import datetime
 from pathlib import Path
@@ -21,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from suite.ablations import ABLATIONS, PROFILES
+from suite.run_end import DeferredFile, compare, render_report
 from suite.session import AblationSession
 
 SESSION = pytest.StashKey[AblationSession]()
@@ -51,37 +51,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                          "a regression fails the run")
     group.addoption("--ablation-store", action="store_true",
                     help="with --ablation-compare: then store this run in DIR")
-
-
-class _DeferredFile:
-    """A file object for --benchmark-json that is created only when pytest-benchmark writes to it.
-
-    So a killed run leaves no half-written file. It stays falsy (pytest-benchmark then neither
-    saves nor warns) until the run collects ablation cases.
-    """
-
-    def __init__(self, path: Path):
-        self.name = str(path)
-        self._path, self._tmp = path, None
-        self.active = False
-
-    def __bool__(self) -> bool:
-        return self.active
-
-    def __enter__(self):
-        self._path.parent.mkdir(parents=True, exist_ok=True)
-        self._tmp = tempfile.NamedTemporaryFile(dir=self._path.parent, prefix=".benchmark.", delete=False)
-        return self._tmp
-
-    def __exit__(self, *exc_info):
-        self._tmp.close()
-        if exc_info[0] is None:
-            os.replace(self._tmp.name, self._path)
-        else:
-            os.unlink(self._tmp.name)
-
-    def __str__(self) -> str:
-        return self.name
 
 
 def _run_dir(config: pytest.Config) -> Path:
@@ -123,7 +92,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if worker:
         device = _pin_worker(device, worker["workerid"])
     if hasattr(config.option, "benchmark_json") and config.option.benchmark_json is None:
-        config.option.benchmark_json = _DeferredFile(run_dir / "benchmark.json")
+        config.option.benchmark_json = DeferredFile(run_dir / "benchmark.json")
     mode = config.getoption("ablation_progress")
     terminal = sys.stdout.isatty() and not os.environ.get("CI")
     show = mode == "on" or (mode == "auto" and terminal)
@@ -191,7 +160,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     if not marked or config.option.collectonly:
         return
     run = config.stash[SESSION]
-    if isinstance(getattr(config.option, "benchmark_json", None), _DeferredFile):
+    if isinstance(getattr(config.option, "benchmark_json", None), DeferredFile):
         config.option.benchmark_json.active = True
     run.expect([name for name in marked if name in ABLATIONS])
     try:
@@ -279,42 +248,6 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if run.worker_id is not None:
         return
     if session.config.getoption("ablation_compare"):
-        _compare(session, run)
+        compare(session, run)
     if session.config.getoption("ablation_report"):
-        _render(session.config, run.run_dir)
-
-
-def _compare(session: pytest.Session, run: AblationSession) -> None:
-    from suite.regress import format_table, nightly
-    from suite.results import ResultsError
-
-    config = session.config
-    try:
-        report = nightly(run.run_dir, config.getoption("ablation_compare"),
-                         keep=config.getoption("ablation_store"), json_path=run.run_dir / "regress.json")
-        text, failed = format_table(report), report["regressed"]
-    except ResultsError as exc:
-        text, failed = f"regression check failed: {exc}", True
-    reporter = config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None:
-        reporter.section("since the baseline")
-        for line in text.splitlines():
-            reporter.write_line(line)
-    if failed and session.exitstatus == pytest.ExitCode.OK:
-        session.exitstatus = pytest.ExitCode.TESTS_FAILED
-
-
-def _render(config: pytest.Config, run_dir: Path) -> None:
-    reporter = config.pluginmanager.get_plugin("terminalreporter")
-    try:
-        from suite.report import render
-    except ImportError:  # the report is a later addition: say so instead of failing
-        message = "report rendering is not available in this version"
-    else:
-        try:
-            paths = render(run_dir)
-            message = "report: " + ", ".join(str(p) for p in paths)
-        except Exception as exc:  # the results are safe on disk; rendering can be retried
-            message = f"report rendering failed ({type(exc).__name__}: {exc}); retry with python -m suite.report {run_dir}"
-    if reporter is not None:
-        reporter.write_line(message)
+        render_report(session.config, run.run_dir)

@@ -1,0 +1,83 @@
+"""What happens as a run ends: pytest-benchmark's file, the nightly comparison, the report.
+
+Helpers of the plugin (``suite.plugin``), kept apart so that the hooks module stays a list of
+hooks. Each one reports in one line on the terminal and never loses the results on disk.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:
+    from suite.session import AblationSession
+
+
+class DeferredFile:
+    """A file object for --benchmark-json that is created only when pytest-benchmark writes to it.
+
+    So a killed run leaves no half-written file. It stays falsy (pytest-benchmark then neither
+    saves nor warns) until the run collects ablation cases.
+    """
+
+    def __init__(self, path: Path):
+        self.name = str(path)
+        self._path, self._tmp = path, None
+        self.active = False
+
+    def __bool__(self) -> bool:
+        return self.active
+
+    def __enter__(self):
+        self._path.parent.mkdir(parents=True, exist_ok=True)
+        self._tmp = tempfile.NamedTemporaryFile(dir=self._path.parent, prefix=".benchmark.", delete=False)
+        return self._tmp
+
+    def __exit__(self, *exc_info):
+        self._tmp.close()
+        if exc_info[0] is None:
+            os.replace(self._tmp.name, self._path)
+        else:
+            os.unlink(self._tmp.name)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+
+def compare(session: pytest.Session, run: AblationSession) -> None:
+    """--ablation-compare: the regression table on the terminal; a regression fails the run."""
+    from suite.regress import format_table, nightly
+    from suite.results import ResultsError
+
+    config = session.config
+    try:
+        report = nightly(run.run_dir, config.getoption("ablation_compare"),
+                         keep=config.getoption("ablation_store"), json_path=run.run_dir / "regress.json")
+        text, failed = format_table(report), report["regressed"]
+    except ResultsError as exc:
+        text, failed = f"regression check failed: {exc}", True
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.section("since the baseline")
+        for line in text.splitlines():
+            reporter.write_line(line)
+    if failed and session.exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def render_report(config: pytest.Config, run_dir: Path) -> None:
+    from suite.report import render
+
+    try:
+        paths = render(run_dir)
+        message = "report: " + ", ".join(str(p) for p in paths)
+    except Exception as exc:  # the results are safe on disk; rendering can be retried alone
+        message = f"report rendering failed ({type(exc).__name__}: {exc}); retry with python -m suite.report {run_dir}"
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line(message)
