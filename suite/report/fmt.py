@@ -82,6 +82,8 @@ def _scaled(metric: str, baseline: str | None, relative: bool) -> tuple[float, s
 def _fixed(value: float, decimals: int, signed: bool) -> str:
     if not finite(value):
         return number(value)
+    if round(value, decimals) == 0:
+        value = 0.0  # '−0.0' reads as a finding; it is rounding
     text = f"{value:+.{decimals}f}" if signed else f"{value:.{decimals}f}"
     return text.replace("-", "−")
 
