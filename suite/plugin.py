@@ -99,7 +99,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[SESSION] = AblationSession(
         profile=profile, device=device, seeds=config.getoption("ablation_seeds") or profile.seeds,
         base_seed=config.getoption("ablation_base_seed"), data_dir=config.getoption("ablation_data_dir"),
-        run_dir=run_dir, command=[Path(sys.argv[0]).name, *sys.argv[1:]],
+        run_dir=run_dir, command=["pytest", *config.invocation_params.args],
         worker_id=worker["workerid"] if worker else None,
         progress=(lambda line: _progress(config, line, rewrite=terminal)) if show else None,
     )

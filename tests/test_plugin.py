@@ -109,3 +109,19 @@ def test_xdist_workers_merge_into_one_results_file(suite_run, tmp_path):
         assert entry["status"] == "passed" and len(entry["variants"]) == 2
         # Timing lands in the results even though pytest-benchmark is off under xdist.
         assert all(v["duration_s"] > 0 for v in entry["variants"].values())
+
+
+def test_nightly_compare_fails_the_run_on_a_regression(suite_run, tmp_path):
+    from suite.results import atomic_write_json
+
+    first = suite_run(*CASES, "-k", "scaling")
+    first.assert_outcomes(passed=3)
+    baseline = load_results(tmp_path / "reports" / "r1")
+    baseline["run_id"], baseline["started"] = "yesterday", "2000-01-01T00:00:00+00:00"
+    for run in baseline["ablations"]["scaling"]["variants"]["scaled"]["runs"]:
+        run["history"]["val_acc"][-1] += 0.10  # yesterday was 10 points better: today regressed
+    atomic_write_json(tmp_path / "history" / "ci-cpu" / "yesterday" / "results.json", baseline)
+    second = suite_run(*CASES, "-k", "scaling", "--ablation-run-id", "r2",
+                       "--ablation-compare", str(tmp_path / "history"))
+    assert second.ret == pytest.ExitCode.TESTS_FAILED
+    second.stdout.fnmatch_lines(["*since the baseline*", "*scaling*scaled*val_acc*REGRESSED*"])
