@@ -51,7 +51,8 @@ class DeferredFile:
 
 def compare(session: pytest.Session, run: AblationSession) -> None:
     """--ablation-compare: the regression table on the terminal; a regression fails the run."""
-    from suite.regress import format_table, nightly
+    from suite.regress import nightly
+    from suite.regress.table import format_table
     from suite.results import ResultsError
 
     config = session.config

@@ -17,7 +17,8 @@ import pytest
 
 from suite.ablations import ABLATIONS
 from suite.claims import judge
-from suite.regress import check, history_runs, load_run, main, store
+from suite.regress import check, history_runs, load_run, store
+from suite.regress.__main__ import main
 from suite.results import ResultsError
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -31,12 +31,10 @@ pytest's own exit status already reports a case that crashed.
 
 from __future__ import annotations
 
-import argparse
 import math
 import os
 import re
 import shutil
-import sys
 import tempfile
 from collections import Counter
 from dataclasses import dataclass
@@ -304,75 +302,3 @@ def store(run_dir: str | os.PathLike, history_dir: str | os.PathLike) -> Path:
 
 def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "", text) or "unknown"
-
-
-def format_table(report: dict) -> str:
-    cur, base, timed = report["current"], report["baseline"], report["time_baseline"]
-    lines = [f"current:  {cur['run_id']} ({cur['profile']}, {cur['device']}, started {cur['started']})",
-             f"baseline: {base['run_id']} (started {base['started']})" if base
-             else "baseline: none - no earlier run of this profile, every row is NEW"]
-    if timed:
-        lines.append(f"time vs:  {timed['run_id']} (same machine)")
-    header = ("ablation", "variant", "metric", "baseline", "current", "delta", "tolerance", "status")
-    table = [header] + [(r["ablation"], r["variant"], _short(r["metric"]), *_cells(r), r["status"])
-                        for r in report["rows"]]
-    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
-    lines += ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in table]
-    lines += [f"note: {note}" for note in report["notes"]]
-    lines += [f"stored: {report['stored']}"] if report.get("stored") else []
-    lines.append(", ".join(f"{n} {s}" for s, n in sorted(report["counts"].items())) or "nothing compared")
-    return "\n".join(lines)
-
-
-def _short(text: str, width: int = 56) -> str:  # a claim's full text is in the JSON
-    return text if len(text) <= width else text[: width - 1] + "…"
-
-
-def _cells(row: dict) -> tuple[str, ...]:
-    if row["metric"] == "time_s":
-        change = row["relative_delta"]
-        return (_num(row["baseline"], "s"), _num(row["current"], "s"),
-                "-" if change is None else f"{change:+.0%}", f"{row['tolerance']:.0%}")
-    return tuple(_num(row[k]) for k in ("baseline", "current", "delta", "tolerance"))
-
-
-def _num(value, unit: str = "") -> str:
-    if value is None or isinstance(value, str):
-        return value or "-"
-    return f"{value:.1f}{unit}" if unit else f"{value:.4f}"
-
-
-def _tolerance(text: str) -> tuple[str, float]:
-    """METRIC=VALUE; a trailing % divides by 100 (time=40%, val_acc=3%: three points)."""
-    metric, _, value = text.partition("=")
-    if metric not in TOLERANCE:
-        raise argparse.ArgumentTypeError(f"unknown metric {metric!r} (one of {', '.join(TOLERANCE)})")
-    try:
-        return metric, float(value.rstrip("%")) / (100 if value.endswith("%") else 1)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m suite.regress", description=__doc__.split("\n\n")[0])
-    parser.add_argument("current", help="results folder of the run to check")
-    parser.add_argument("--history", required=True, type=Path,
-                        help="folder of earlier runs' results folders, or one baseline results folder")
-    parser.add_argument("--baseline", metavar="RUN", help="run id in the history, or a results folder")
-    parser.add_argument("--store", action="store_true", help="then copy this run into the history")
-    parser.add_argument("--tolerance", nargs="+", type=_tolerance, default=[], metavar="METRIC=VALUE",
-                        help="e.g. val_acc=0.03 val_loss=0.1 time=40%%")
-    parser.add_argument("--json", type=Path, help="also write the comparison as JSON here")
-    args = parser.parse_args(argv)
-    try:
-        report = nightly(args.current, args.history, args.baseline, dict(args.tolerance), keep=args.store,
-                         json_path=args.json)
-    except ResultsError as exc:
-        print(f"regress: {exc}", file=sys.stderr)
-        return 2
-    print(format_table(report))
-    return 1 if report["regressed"] else 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

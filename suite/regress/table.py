@@ -1,0 +1,39 @@
+"""The regression comparison as a text table for the terminal (see ``suite.regress``)."""
+
+from __future__ import annotations
+
+
+def format_table(report: dict) -> str:
+    cur, base, timed = report["current"], report["baseline"], report["time_baseline"]
+    lines = [f"current:  {cur['run_id']} ({cur['profile']}, {cur['device']}, started {cur['started']})",
+             f"baseline: {base['run_id']} (started {base['started']})" if base
+             else "baseline: none - no earlier run of this profile, every row is NEW"]
+    if timed:
+        lines.append(f"time vs:  {timed['run_id']} (same machine)")
+    header = ("ablation", "variant", "metric", "baseline", "current", "delta", "tolerance", "status")
+    table = [header] + [(r["ablation"], r["variant"], _short(r["metric"]), *_cells(r), r["status"])
+                        for r in report["rows"]]
+    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
+    lines += ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in table]
+    lines += [f"note: {note}" for note in report["notes"]]
+    lines += [f"stored: {report['stored']}"] if report.get("stored") else []
+    lines.append(", ".join(f"{n} {s}" for s, n in sorted(report["counts"].items())) or "nothing compared")
+    return "\n".join(lines)
+
+
+def _short(text: str, width: int = 56) -> str:  # a claim's full text is in the JSON
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _cells(row: dict) -> tuple[str, ...]:
+    if row["metric"] == "time_s":
+        change = row["relative_delta"]
+        return (_num(row["baseline"], "s"), _num(row["current"], "s"),
+                "-" if change is None else f"{change:+.0%}", f"{row['tolerance']:.0%}")
+    return tuple(_num(row[k]) for k in ("baseline", "current", "delta", "tolerance"))
+
+
+def _num(value, unit: str = "") -> str:
+    if value is None or isinstance(value, str):
+        return value or "-"
+    return f"{value:.1f}{unit}" if unit else f"{value:.4f}"
