@@ -3,10 +3,11 @@
     ablation-report reports/<run-id>             # or: python -m suite.report reports/<run-id>
     from suite.report import render; render("reports/<run-id>")   # -> [html path, pdf path]
 
-Built from the results folder alone (results.json, and benchmark.json when present), so a report
-can be re-rendered without training. Nothing in this package imports torch. Layout: ``content``
-and ``sections`` shape the data, ``plots`` draws the seaborn figures, ``document`` fills the
-jinja2 templates of ``templates/`` and prints the PDF with WeasyPrint.
+Built from the results folder alone (results.json; benchmark.json and the nightly comparison's
+regress.json when present), so a report can be re-rendered without training. Nothing in this
+package imports torch. Layout: ``content``, ``sections`` and ``since`` shape the data, ``plots``
+draws the seaborn figures, ``document`` fills the jinja2 templates of ``templates/`` and prints
+the PDF with WeasyPrint.
 """
 
 from __future__ import annotations

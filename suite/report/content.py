@@ -3,9 +3,10 @@
     from suite.report.content import build
     content = build("reports/ci-sample")     # dict for the templates; ResultsError if unreadable
 
-Reads ``results.json`` (required) and pytest-benchmark's ``benchmark.json`` (optional: a run that
-was interrupted before pytest-benchmark wrote it falls back to the durations in results.json).
-Any malformed content becomes one ResultsError line naming the file. No torch.
+Reads ``results.json`` (required), pytest-benchmark's ``benchmark.json`` (optional: a run that
+was interrupted before pytest-benchmark wrote it falls back to the durations in results.json) and
+the nightly comparison's ``regress.json`` (optional: see ``suite.report.since``). Any malformed
+content becomes one ResultsError line naming the file. No torch.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 
 from suite.report import fmt
 from suite.report.sections import OUTCOME_CLASS, ablation_sections, status_text
+from suite.report.since import build_since
 from suite.results import RESULTS_FILE, ResultsError, load_results, read_json
 
 PROJECT = "chapter3-ablations"
@@ -203,12 +205,18 @@ def appendix(results: dict, run_dir: Path) -> dict:
 def build(run_dir: str | Path) -> dict:
     folder = Path(run_dir)
     results = load_results(folder)
-    bench = load_benchmark(folder if folder.is_dir() else folder.parent)
+    home = folder if folder.is_dir() else folder.parent
+    bench = load_benchmark(home)
     path = folder / RESULTS_FILE if folder.is_dir() else folder
     try:
         sections = ablation_sections(results)
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
+        raise ResultsError(f"malformed results file {path}: {type(exc).__name__}: {exc}") from None
+    since = build_since(home, results, sections)  # raises its own error, naming regress.json
+    try:
         extras = results.get("extras") or {}
         return {"title": title_block(results, sections), "reading": reading(sections, results.get("status", "")),
+                "since": since,
                 "summary": summary_rows(sections), "sections": sections,
                 "sigmoid": sigmoid_table(extras), "modes": mode_table(extras),
                 "timings": timing_rows(sections, bench), "appendix": appendix(results, folder),

@@ -49,6 +49,11 @@ def _with_figures(content: dict) -> dict:
         section["figures"] = plots.figures(section)
         for variant in section["variants"]:
             variant["color"] = plots.color(variant["index"])
+    since = content.get("since")
+    if since:
+        since["figures"] = plots.trend(since["trend"])
+        for variant in since["extra_variants"]:  # variants the comparison has and this run's sections lack
+            variant["color"] = plots.color(variant["index"])
     return content
 
 

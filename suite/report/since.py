@@ -1,0 +1,308 @@
+"""The report's "Since the baseline" section: the nightly comparison (regress.json) shaped for reading.
+
+    from suite.report.since import build_since
+    since = build_since(folder, results, sections)   # None when the folder has no regress.json
+
+``regress.json`` is the dict ``suite.regress.nightly`` returns, written beside results.json by
+``pytest suite/cases --ablation-compare HISTORY`` (before the report is rendered) or by
+``python -m suite.regress RUN --history HISTORY --json RUN/regress.json``. It is optional: without
+it the report has no such section. A malformed one, or one that compares another run, is a
+ResultsError naming the file, like any other malformed input. No torch, no matplotlib.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from pathlib import Path
+
+from suite.report import fmt
+from suite.report.sections import METRIC_WORDS, OUTCOME_CLASS
+from suite.results import ResultsError, read_json
+
+REGRESS_FILE = "regress.json"
+STATUSES = ("REGRESSED", "IMPROVED", "CHANGED", "MISSING", "NEW", "OK")  # also the order of the table
+STATUS_CLASS = {"REGRESSED": "regressed", "IMPROVED": "improved", "OK": "ok"}  # the rest: neutral
+METRICS = [("val_acc", "Validation accuracy"), ("train_acc", "Training accuracy"),
+           ("val_loss", "Validation loss"), ("time_s", "Training time")]
+METRIC_TEXT = dict(METRICS)
+OTHER_WORDS = {"IMPROVED": ("improvement", "improvements"),
+               "CHANGED": ("reported claim changed", "reported claims changed"),
+               "MISSING": ("comparison missing from this run", "comparisons missing from this run"),
+               "NEW": ("new comparison", "new comparisons")}
+TREND_RUNS = 20  # the trend shows this run and at most 19 before it: older nights would crowd the axis
+BAD = (KeyError, TypeError, ValueError, IndexError, AttributeError)
+
+
+def _number(value) -> float | None:
+    """A value of regress.json: a number, None, or (as read_json restores them) nan/inf."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"not a number: {value!r}")
+    return float(value)
+
+
+def _signed(value: float, factor: float, decimals: int, unit: str) -> str:
+    if not fmt.finite(value):
+        return fmt.number(value)
+    text = f"{value * factor:+.{decimals}f}"
+    if float(text) == 0:
+        text = f"{0:.{decimals}f}"  # ±0.0 is rounding, not a direction
+    return text.replace("-", "−") + fmt.NB + unit if unit else text.replace("-", "−")
+
+
+def _value(metric: str, value: float | None) -> str:
+    if value is None:
+        return fmt.MISSING
+    if metric.endswith("acc"):
+        return fmt.percent(value)
+    if metric == "time_s":
+        return fmt.duration(value)
+    return fmt.number(value, 3) if fmt.finite(value) and abs(value) < 1000 else fmt.number(value)
+
+
+def _change(row: dict) -> str:
+    """The change in the metric's unit: pp for accuracies, relative for time, plain for a loss."""
+    metric = row["metric"]
+    if metric == "time_s":
+        relative = _number(row.get("relative_delta"))
+        return fmt.MISSING if relative is None else _signed(relative, 100, 0, "%")
+    delta = _number(row.get("delta"))
+    if delta is None:
+        return fmt.MISSING
+    return _signed(delta, 100, 1, "pp") if metric.endswith("acc") else _signed(delta, 1, 3, "")
+
+
+def _allowed(row: dict) -> str:
+    tolerance = _number(row.get("tolerance"))
+    if tolerance is None:
+        return fmt.MISSING
+    if row["metric"] == "time_s":
+        return f"{tolerance * 100:.0f}{fmt.NB}% slower"
+    return f"{tolerance * 100:.1f}{fmt.NB}pp" if row["metric"].endswith("acc") else f"{tolerance:.3f}"
+
+
+def _date(iso: str | None, short: bool = False) -> str:
+    try:
+        moment = datetime.fromisoformat(iso or "")
+    except ValueError:
+        return str(iso or fmt.MISSING)
+    return f"{moment.day} {moment:%b}" if short else f"{moment.day} {moment:%b %Y, %H:%M}"
+
+
+class _Names:
+    """Ablation titles and variant rows of the report's sections, for the names regress.json uses."""
+
+    def __init__(self, sections: list[dict]):
+        self.sections = {s["name"]: s for s in sections}
+        self.variants = {(s["name"], v["name"]): v for s in sections for v in s["variants"]}
+        self.extra: list[dict] = []  # variants the comparison knows and this run's sections do not
+
+    def section(self, name: str) -> dict:
+        section = self.sections.get(name)
+        if section is None:
+            return {"name": name, "title": name, "number": None, "anchor": None}
+        return section
+
+    def variant(self, ablation: str, name: str) -> dict:
+        key = (ablation, name)
+        if key not in self.variants:  # e.g. MISSING: a variant the baseline had and this version dropped
+            known = [v for (a, _), v in self.variants.items() if a == ablation]
+            self.variants[key] = {"name": name, "label": name, "index": len(known)}
+            self.extra.append(self.variants[key])
+        return self.variants[key]
+
+
+def _notes(notes: list, names: _Names) -> list[str]:
+    """The comparison's notes, one line per kind: 'not in this run, not compared: Depth, Dropout'."""
+    kinds: dict = {}
+    for note in map(str, notes):
+        kind, _, what = note.partition(": ")
+        if kind == "time not compared":  # the "Training time against" line says it already
+            continue
+        if kind == "not in this run, not compared":
+            what = names.section(what)["title"]
+        kinds.setdefault(kind, []).append(what)
+    return [f"{kind}: {', '.join(whats)}" if all(whats) else kind for kind, whats in kinds.items()]
+
+
+def _heading(section: dict) -> str:
+    return f"2.{section['number']} {section['title']}" if section.get("number") else section["title"]
+
+
+def _row(row: dict, names: _Names) -> dict:
+    status = row["status"]
+    if status not in STATUSES:
+        raise ValueError(f"unknown status {status!r}")
+    metric = str(row["metric"])
+    section = names.section(str(row["ablation"]))
+    out = {"section": section, "heading": _heading(section), "status": status,
+           "status_class": STATUS_CLASS.get(status, "neutral"), "metric": metric}
+    if metric.startswith("claim: "):
+        old, new = row["baseline"], row["current"]
+        for verdict in (old, new):
+            if verdict is not None and not isinstance(verdict, str):
+                raise ValueError(f"not a verdict: {verdict!r}")
+        out.update(kind="claim", claim=metric.removeprefix("claim: "), variant=None,
+                   what=metric.removeprefix("claim: "),
+                   baseline={"text": old, "cls": OUTCOME_CLASS.get(old, "not-run")} if old else None,
+                   current={"text": new, "cls": OUTCOME_CLASS.get(new, "not-run")} if new else None,
+                   change=fmt.MISSING, allowed=fmt.MISSING)
+        return out
+    if metric not in METRIC_TEXT:
+        raise ValueError(f"unknown metric {metric!r}")
+    base, cur = _number(row["baseline"]), _number(row["current"])
+    out.update(kind="metric", variant=names.variant(section["name"], str(row["variant"])), what=METRIC_TEXT[metric],
+               baseline_value=base, current_value=cur, baseline=_value(metric, base), current=_value(metric, cur),
+               change=_change(row), allowed=_allowed(row))
+    return out
+
+
+def _run(run: dict | None) -> dict | None:
+    if run is None:
+        return None
+    return {"run_id": str(run["run_id"]), "started": _date(run.get("started")), "device": run.get("device") or "?",
+            "profile": run.get("profile") or "?"}
+
+
+def _plural(count: int, word: str, plural: str | None = None) -> str:
+    return f"{count} {word if count == 1 else (plural or word + 's')}"
+
+
+def _finding(row: dict) -> str:
+    """A changed row in words: 'Scaling the input, “pixels / 255”: validation accuracy 71.8 % → 66.1 % (...)'."""
+    if row["kind"] == "claim":
+        old = row["baseline"]["text"] if row["baseline"] else "absent"
+        new = row["current"]["text"] if row["current"] else "absent"
+        return f"{row['section']['title']}, claim “{row['claim']}”: {old} → {new}"
+    what = METRIC_WORDS.get(row["metric"], "training time")
+    return (f"{row['section']['title']}, “{row['variant']['label']}”: {what} {row['baseline']} → "
+            f"{row['current']} ({row['change']}; allowed {row['allowed']})")
+
+
+def reading(rows: list[dict], baseline: dict | None, profile: str) -> str:
+    """The section's first line: what changed since which run."""
+    if baseline is None:
+        return (f"No baseline: this is the first complete run of the {profile} profile in the history, "
+                f"so all {len(rows)} comparisons are new.")
+    since = f"since run {baseline['run_id']} ({baseline['started']})"
+    counts = {s: sum(r["status"] == s for r in rows) for s in STATUSES}
+    others = [_plural(counts[s], *OTHER_WORDS[s]) for s in OTHER_WORDS if counts[s]]
+    tail = f" Also {', '.join(others)}." if others else ""
+    regressed = [r for r in rows if r["status"] == "REGRESSED"]
+    if not regressed:
+        return f"No regressions {since}: {counts['OK']} of {len(rows)} comparisons within tolerance.{tail}"
+    shown = "; ".join(_finding(r) for r in regressed[:3])
+    more = f"; and {len(regressed) - 3} more" if len(regressed) > 3 else ""
+    return f"{_plural(len(regressed), 'regression')} {since}: {shown}{more}.{tail}"
+
+
+def short(rows: list[dict], baseline: dict | None) -> str:
+    """For the summary page: the counts that matter, without the details."""
+    if baseline is None:
+        return "no baseline yet (the first stored run of this profile)"
+    regressed = sum(r["status"] == "REGRESSED" for r in rows)
+    improved = sum(r["status"] == "IMPROVED" for r in rows)
+    return (f"since run {baseline['run_id']}, {_plural(regressed, 'regression') if regressed else 'no regressions'}"
+            f" and {_plural(improved, 'improvement') if improved else 'no improvements'} beyond tolerance")
+
+
+def ok_summary(rows: list[dict]) -> str:
+    ok = [r for r in rows if r["status"] == "OK"]
+    if not ok:
+        return "No comparison is within tolerance."
+    parts = [_plural(sum(r["kind"] == "metric" and r["metric"] != "time_s" for r in ok), "final metric"),
+             _plural(sum(r["metric"] == "time_s" for r in ok), "training time"),
+             _plural(sum(r["kind"] == "claim" for r in ok), "claim verdict")]
+    return (f"{len(ok)} {'comparison is' if len(ok) == 1 else 'comparisons are'} within tolerance: "
+            + ", ".join(p for p in parts if not p.startswith("0 ")) + ".")
+
+
+def overview(rows: list[dict]) -> list[dict]:
+    """Per ablation, one line per variant: each metric's current value and change, for the compact table."""
+    lines: dict = {}
+    for row in rows:
+        if row["kind"] != "metric":
+            continue
+        key = (row["section"]["name"], row["variant"]["name"])
+        line = lines.setdefault(key, {"section": row["section"], "heading": row["heading"], "variant": row["variant"],
+                                      "cells": {}})
+        line["cells"][row["metric"]] = row
+    groups: dict = {}
+    for line in lines.values():
+        line["cells"] = [line["cells"].get(metric) for metric, _ in METRICS]
+        group = groups.setdefault(line["section"]["name"], {"section": line["section"], "heading": line["heading"],
+                                                             "lines": []})
+        group["lines"].append(line)
+    return list(groups.values())
+
+
+def trend(data: dict, rows: list[dict], names: _Names, baseline: dict | None) -> dict:
+    """Final validation accuracy (percent) per ablation and variant over the stored runs, oldest first."""
+    runs = data["runs"]
+    if not isinstance(runs, list) or not runs:
+        raise ValueError("trend.runs is empty")
+    count = len(runs)
+    keep = min(count, TREND_RUNS)
+    shown = runs[-keep:]
+    flagged = {(r["section"]["name"], r["variant"]["name"]): r["status_class"] for r in rows
+               if r["kind"] == "metric" and r["metric"] == "val_acc" and r["status"] in ("REGRESSED", "IMPROVED")}
+    panels = []
+    order = {name: i for i, name in enumerate(names.sections)}
+    for ablation in sorted(data["series"], key=lambda n: (order.get(n, len(order)), n)):
+        section = names.section(ablation)
+        lines = []
+        for variant, metrics in data["series"][ablation].items():
+            values = [_number(v) for v in metrics["val_acc"]]
+            if len(values) != count:
+                raise ValueError(f"trend {ablation}/{variant}: {len(values)} values for {count} runs")
+            values = [v * 100 if v is not None and math.isfinite(v) else None for v in values[-keep:]]
+            if any(v is not None for v in values):
+                row = names.variant(ablation, variant)
+                lines.append({"variant": row, "values": values, "flag": flagged.get((ablation, variant))})
+        if lines:
+            lines.sort(key=lambda line: line["variant"]["index"])
+            panels.append({"name": ablation, "title": _heading(section), "lines": lines})
+    ids = [str(r["run_id"]) for r in shown]
+    base = ids.index(baseline["run_id"]) if baseline and baseline["run_id"] in ids else None
+    listed = [{"run_id": run_id, "tick": _date(r.get("started"), short=True), "device": r.get("device") or "?",
+               "other_machine": not r.get("same_machine", True)} for run_id, r in zip(ids, shown)]
+    return {"runs": listed, "panels": panels, "baseline_index": base, "shown": keep, "stored": count,
+            "plot": keep > 1 and bool(panels)}
+
+
+def build_since(folder: Path, results: dict, sections: list[dict]) -> dict | None:
+    """The section's content from FOLDER/regress.json; None without one, ResultsError when malformed."""
+    path = folder / REGRESS_FILE
+    if not path.exists():
+        return None
+    data = read_json(path)
+    try:
+        if not isinstance(data, dict):
+            raise TypeError("expected a JSON object")
+        current = _run(data["current"])
+        if current["run_id"] != str(results["run_id"]):
+            raise ValueError(f"it compares run {current['run_id']}, this report is run {results['run_id']}")
+        baseline, timed = _run(data["baseline"]), _run(data.get("time_baseline"))
+        names = _Names(sections)
+        if not isinstance(data["rows"], list):
+            raise TypeError("rows is not a list")
+        rows = [_row(row, names) for row in data["rows"]]
+        # Without a baseline every row is NEW: a table of them all would say nothing the reading does not.
+        changes = sorted((r for r in rows if r["status"] != "OK"), key=lambda r: STATUSES.index(r["status"])) \
+            if baseline else []
+        notes = data.get("notes") or []
+        if not isinstance(notes, list):
+            raise TypeError("notes is not a list")
+        return {"reading": reading(rows, baseline, current["profile"]), "short": short(rows, baseline),
+                "current": current, "baseline": baseline,
+                "time_baseline": timed, "rows": rows, "changes": changes, "ok": ok_summary(rows),
+                "overview": overview(rows) if baseline else [],
+                "notes": _notes(notes, names),
+                "stored": data.get("stored"),
+                "regressed": sum(r["status"] == "REGRESSED" for r in rows),
+                "trend": trend(data["trend"], rows, names, baseline), "extra_variants": names.extra,
+                "file": str(path)}
+    except BAD as exc:
+        raise ResultsError(f"malformed results file {path}: {type(exc).__name__}: {exc}") from None
