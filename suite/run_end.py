@@ -18,10 +18,13 @@ if TYPE_CHECKING:
 
 
 class DeferredFile:
-    """A file object for --benchmark-json that is created only when pytest-benchmark writes to it.
+    """The value of --benchmark-json: created only when pytest-benchmark writes to it.
 
-    So a killed run leaves no half-written file. It stays falsy (pytest-benchmark then neither
-    saves nor warns) until the run collects ablation cases.
+    Older pytest-benchmark releases take an open file (``with value as fh``), newer ones a path
+    (``open(value)``): this object is both.
+
+    With the older releases the write is atomic. It stays falsy (pytest-benchmark then neither
+    saves nor warns) until the run collects ablation cases, so self-test runs leave no file.
     """
 
     def __init__(self, path: Path):
@@ -43,6 +46,11 @@ class DeferredFile:
             os.replace(self._tmp.name, self._path)
         else:
             os.unlink(self._tmp.name)
+
+    def __fspath__(self) -> str:
+        # pytest-benchmark >= 5.3 takes --benchmark-json as a path and opens it itself.
+        self._path.parent.mkdir(parents=True, exist_ok=True)
+        return self.name
 
     def __str__(self) -> str:
         return self.name
