@@ -19,7 +19,7 @@ from suite.ablations import ABLATIONS
 from suite.claims import judge
 from suite.regress import check, history_runs, load_run, store
 from suite.regress.__main__ import main
-from suite.results import ResultsError
+from suite.results import ResultsError, atomic_write_json, read_json
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = [0, 1, 2]
@@ -214,3 +214,27 @@ def test_an_ablation_that_trained_nothing_lists_its_variants_as_missing(tmp_path
     assert main([str(current), "--history", str(history)]) == 0
     missing = rows(capsys.readouterr().out, "MISSING")
     assert len(missing) == 7 and {row[1] for row in missing} == {"raw", "scaled", "-"}
+
+
+def _sample_history(tmp_path: Path, drop: float) -> tuple[Path, Path]:
+    """The checked-in ci-sample as 'last night' in a history, and as tonight's run with
+    every variant's final validation accuracy lowered by DROP."""
+    sample = read_json(ROOT / "tests" / "data" / "ci-sample" / "results.json")
+    yesterday = dict(sample, run_id="last-night", started="2000-01-01T00:00:00+00:00")
+    atomic_write_json(tmp_path / "history" / "ci-cpu" / "last-night" / "results.json", yesterday)
+    for entry in sample["ablations"].values():
+        for variant in entry["variants"].values():
+            for run in variant["runs"]:
+                run["history"]["val_acc"][-1] -= drop
+    atomic_write_json(tmp_path / "tonight" / "results.json", sample)
+    return tmp_path / "tonight", tmp_path / "history"
+
+
+@pytest.mark.parametrize("drop, expected", [(0.0, 0), (0.05, 1)])
+def test_checked_in_sample_unchanged_passes_and_planted_drop_is_caught(tmp_path, capsys, drop, expected):
+    tonight, history = _sample_history(tmp_path, drop)
+    assert main([str(tonight), "--history", str(history)]) == expected
+    out = capsys.readouterr().out
+    assert ("REGRESSED" in out) == bool(expected)
+    if expected:
+        assert any(row[2] == "val_acc" for row in rows(out, "REGRESSED"))
