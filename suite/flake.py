@@ -7,13 +7,14 @@
 Base seed B trains every variant with seeds B*1000, B*1000+1, ... (as many as the profile's
 seeds), exactly as ``pytest --ablation-base-seed B`` does. Each (base seed, ablation) lands in
 its own JSON file under --out, so a long measurement can be split and resumed, and verdicts can be
-re-judged after a bound changes without training again. A verdict is "wrong" when it differs
-from the one the suite expects: PASS for an asserted claim, REPRODUCED for a reported one.
+re-judged after a bound changes without training again. A verdict is "wrong" when an asserted
+claim FAILs; a reported claim has no expected verdict, its verdicts are only counted.
 """
 
 from __future__ import annotations
 
 import argparse
+import statistics
 import subprocess
 import sys
 from collections import Counter, defaultdict
@@ -22,7 +23,7 @@ from pathlib import Path
 from suite.ablations import ABLATIONS, PROFILES, seeds_for
 from suite.claims import describe, judge
 from suite.data import DataError
-from suite.results import atomic_write_json, read_json
+from suite.results import ResultsError, atomic_write_json, read_json
 
 
 def parse_range(text: str) -> list[int]:
@@ -54,16 +55,28 @@ def run_one(base: int, names: list[str], args) -> None:
         print(f"base seed {base}: {name} done", flush=True)
 
 
-def table(folder: Path, names: list[str] | None = None) -> str:
+def table(folder: Path, names: list[str] | None = None, profile: str | None = None) -> str:
     """Per claim: its verdicts over the base seeds, wrong ones, and the statistic's range.
 
     Only an asserted claim has an expected verdict (PASS); a reported claim's verdicts are counted.
+    Raises ValueError when FOLDER holds no runs, or runs of several profiles and PROFILE is None.
     """
     outcomes: dict[tuple[str, str], Counter] = defaultdict(Counter)
     seen: dict[tuple[str, str], list[float]] = defaultdict(list)
+    stored = []
     for path in sorted(folder.glob("*.json")):
         data = read_json(path)
-        if names and data["ablation"] not in names:
+        if not isinstance(data, dict) or not {"ablation", "profile", "runs"} <= data.keys() \
+                or data["ablation"] not in ABLATIONS:
+            raise ResultsError(f"{path} is not a flake file of this suite")
+        stored.append(data)
+    profiles = sorted({data["profile"] for data in stored if profile in (None, data["profile"])})
+    if not profiles:
+        raise ValueError(f"no {profile + ' ' if profile else ''}flake files in {folder}")
+    if len(profiles) > 1:
+        raise ValueError(f"{folder} holds runs of the profiles {', '.join(profiles)}: pass --profile")
+    for data in stored:
+        if data["profile"] != profiles[0] or (names and data["ablation"] not in names):
             continue
         for claim in ABLATIONS[data["ablation"]].claims:
             verdict = judge(claim, data["runs"])
@@ -82,14 +95,15 @@ def table(folder: Path, names: list[str] | None = None) -> str:
             wrong = f"{outcomes[key]['FAIL']} / {len(values)}" if claim.asserted else f"- / {len(values)}"
             lines.append(f"| {name} | {claim.text} | {'asserted' if claim.asserted else 'reported'} | "
                          f"{describe(claim)[1]} | {counts} | {wrong} | {values[0]:.4g}, "
-                         f"{values[len(values) // 2]:.4g}, {values[-1]:.4g} |")
+                         f"{statistics.median(values):.4g}, {values[-1]:.4g} |")
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m suite.flake", description=__doc__.split("\n")[0])
     parser.add_argument("--base-seeds", default="0-19", help="e.g. 0-19 or 0,3,7 (default 0-19)")
-    parser.add_argument("--profile", default="ci", choices=sorted(PROFILES))
+    parser.add_argument("--profile", choices=sorted(PROFILES),
+                        help="profile to train (default ci), or to judge when DIR holds several")
     parser.add_argument("--device", default="cpu", help="auto, cpu or cuda (default cpu)")
     parser.add_argument("--seeds", type=int, help="seeds per variant (default: the profile's)")
     parser.add_argument("-k", dest="only", help="comma-separated ablation names (default: all)")
@@ -104,8 +118,13 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown ablation(s) {', '.join(unknown)}; known: {', '.join(ABLATIONS)}")
     if args.rejudge:
-        print(table(Path(args.rejudge), names))
+        try:
+            print(table(Path(args.rejudge), names, args.profile))
+        except (ResultsError, ValueError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
         return 0
+    args.profile = args.profile or "ci"
     args.seeds = args.seeds or PROFILES[args.profile].seeds
     Path(args.out).mkdir(parents=True, exist_ok=True)
     bases = parse_range(args.base_seeds)
@@ -135,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"a worker failed with exit status {running[0].returncode}", file=sys.stderr)
                 return 1
             running.pop(0)
-    print(table(Path(args.out), names))
+    print(table(Path(args.out), names, args.profile))
     return 0
 
 
