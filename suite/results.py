@@ -19,6 +19,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from suite.validation import check_results
+
 SCHEMA = 1
 RESULTS_FILE = "results.json"
 REQUIRED = ("schema", "run_id", "profile", "seeds", "machine", "ablations")
@@ -26,6 +28,66 @@ REQUIRED = ("schema", "run_id", "profile", "seeds", "machine", "ablations")
 
 class ResultsError(RuntimeError):
     """A missing or malformed results file, described in one line."""
+
+
+class RunFolderError(ResultsError):
+    """A results folder this run may not write into (already used, or in use), in one line."""
+
+
+LOCK_FILE = ".lock"
+BENCHMARK_FILE = "benchmark.json"
+
+
+class RunFolderLock:
+    """One process writes one results folder: an advisory lock on RUN_DIR/.lock, then a check
+    that the folder holds no earlier run.
+
+    The lock is ``flock``-based, so the operating system drops it on every exit path, a kill -9
+    included; ``release`` also removes the file. Taking the lock before looking for results.json
+    means two runs started at once with one run id cannot both pass the check.
+    """
+
+    def __init__(self, run_dir: Path, fd: int):
+        self.run_dir, self._fd = run_dir, fd
+
+    @classmethod
+    def acquire(cls, run_dir: str | os.PathLike) -> RunFolderLock:
+        import fcntl
+
+        run_dir = Path(run_dir)
+        try:
+            run_dir.mkdir(parents=True, exist_ok=True)
+            fd = os.open(run_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o666)
+        except OSError as exc:
+            raise RunFolderError(f"cannot create the results folder {run_dir}: {exc.strerror}") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            raise RunFolderError(f"another pytest process is writing into {run_dir} (it holds {LOCK_FILE}); "
+                                 "wait for it or pick another --ablation-run-id") from None
+        lock = cls(run_dir, fd)
+        earlier = [name for name in (RESULTS_FILE, BENCHMARK_FILE) if (run_dir / name).exists()]
+        if earlier:
+            lock.release()
+            raise RunFolderError(f"{run_dir} already holds an earlier run ({', '.join(earlier)}); pick another "
+                                 "--ablation-run-id, or remove the folder to run again under this id")
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        return lock
+
+    def release(self) -> None:
+        if self._fd is None:
+            return
+        try:
+            (self.run_dir / LOCK_FILE).unlink(missing_ok=True)
+        finally:
+            os.close(self._fd)  # closing drops the flock
+            self._fd = None
+        try:
+            self.run_dir.rmdir()  # a run that wrote nothing leaves no empty folder behind
+        except OSError:
+            pass
 
 
 def _json_safe(value):
@@ -49,20 +111,36 @@ def _restore(value):
     return value
 
 
-def atomic_write_json(path: str | os.PathLike, data) -> None:
-    """Write to a temporary file in the same folder, fsync, then rename over PATH."""
+def _umask() -> int:
+    mask = os.umask(0)  # the only way to read it is to set it: put it straight back
+    os.umask(mask)
+    return mask
+
+
+def atomic_write(path: str | os.PathLike, data: bytes) -> None:
+    """Write DATA to a temporary file in PATH's folder, fsync, then rename over PATH.
+
+    A reader never sees a half-written file, and a killed writer leaves the previous version.
+    The file gets the permissions an ordinary ``open`` would (0666 less the umask), not
+    mkstemp's private 0600: results are read by other accounts (a CI user, a report job).
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w") as stream:
-            json.dump(_json_safe(data), stream, indent=1, allow_nan=False)
+        os.fchmod(fd, 0o666 & ~_umask())
+        with os.fdopen(fd, "wb") as stream:
+            stream.write(data)
             stream.flush()
             os.fsync(stream.fileno())
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def atomic_write_json(path: str | os.PathLike, data) -> None:
+    atomic_write(path, json.dumps(_json_safe(data), indent=1, allow_nan=False).encode("utf-8"))
 
 
 def read_json(path: str | os.PathLike):
@@ -84,12 +162,13 @@ def load_results(folder: str | os.PathLike) -> dict:
         path = path / RESULTS_FILE
     data = read_json(path)
     if not isinstance(data, dict):
-        raise ResultsError(f"malformed results file {path}: expected a JSON object")
+        raise ResultsError(f"malformed results file {path}: top level: expected a JSON object")
     missing = [key for key in REQUIRED if key not in data]
     if missing:
         raise ResultsError(f"malformed results file {path}: missing {', '.join(missing)}")
     if data["schema"] != SCHEMA:
         raise ResultsError(f"results file {path} has schema {data['schema']}, this version reads {SCHEMA}")
+    check_results(data, path)
     return data
 
 

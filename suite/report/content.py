@@ -11,10 +11,13 @@ content becomes one ResultsError line naming the file. No torch.
 
 from __future__ import annotations
 
+import dataclasses
 import shlex
 from datetime import datetime
 from pathlib import Path
 
+from suite.ablations import ABLATIONS
+from suite.claims import Claim
 from suite.report import fmt
 from suite.report.sections import OUTCOME_CLASS, ablation_sections, status_text
 from suite.report.since import build_since
@@ -88,7 +91,7 @@ def title_block(results: dict, sections: list[dict]) -> dict:
         "device": _device(results), "commit": _commit(results.get("machine") or {}),
         "wall_time": wall if measured else f"at least {wall} (the run has no end time)",
         "seeds": len(results["seeds"]), "seed_list": ", ".join(map(str, results["seeds"])),
-        "status": results.get("status", "unknown"),
+        "status": results.get("status", "unknown"), "error": results.get("error"),
     }
 
 
@@ -202,9 +205,29 @@ def appendix(results: dict, run_dir: Path) -> dict:
             "folder": str(run_dir)}
 
 
+def judge_unjudged(results: dict) -> None:
+    """Judge, in place, every ablation whose variants all have runs but that holds no verdict (its
+    run was stopped between storing the last variant and judging it), with the claims the file lists.
+
+    The session judges the same way the moment an ablation's last variant is stored, so this only
+    fills in files written before that, or by a process killed in between.
+    """
+    for name, entry in results["ablations"].items():
+        if entry.get("verdicts") or name not in ABLATIONS:
+            continue
+        claims = tuple(Claim(**claim) for claim in entry.get("claims") or [])
+        spec = dataclasses.replace(ABLATIONS[name], claims=claims)
+        verdicts = spec.judge({v: record["runs"] for v, record in entry["variants"].items()})
+        if verdicts:
+            entry["verdicts"] = [v.as_dict() for v in verdicts]
+            if entry["status"] != "error":
+                entry["status"] = "failed" if any(v.outcome == "FAIL" for v in verdicts) else "passed"
+
+
 def build(run_dir: str | Path) -> dict:
     folder = Path(run_dir)
     results = load_results(folder)
+    judge_unjudged(results)
     home = folder if folder.is_dir() else folder.parent
     bench = load_benchmark(home)
     path = folder / RESULTS_FILE if folder.is_dir() else folder

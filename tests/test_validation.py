@@ -1,0 +1,123 @@
+"""Every reader of a results file gets the same checks: one line naming the file and the place."""
+
+import copy
+import json
+
+import pytest
+
+from suite.report.__main__ import main as report_main
+from suite.results import ResultsError, load_results, read_json
+from tests.conftest import REPO
+
+SAMPLE = REPO / "tests" / "data" / "ci-sample" / "results.json"
+
+
+@pytest.fixture(scope="module")
+def sample() -> dict:
+    return read_json(SAMPLE)
+
+
+def _drop_variant(data):
+    del data["ablations"]["scaling"]["variants"]["raw"]
+
+
+def _no_variants(data):
+    data["ablations"]["scaling"]["variants"] = {}
+
+
+def _empty_runs(data):
+    data["ablations"]["scaling"]["variants"]["raw"]["runs"] = []
+
+
+def _seed_missing(data):
+    data["ablations"]["scaling"]["variants"]["raw"]["runs"].pop()
+
+
+def _history_not_list(data):
+    data["ablations"]["scaling"]["variants"]["raw"]["runs"][0]["history"]["val_acc"] = "0.8"
+
+
+def _ragged_history(data):
+    data["ablations"]["scaling"]["variants"]["raw"]["runs"][0]["history"]["val_loss"].pop()
+
+
+def _too_many_epochs(data):
+    history = data["ablations"]["scaling"]["variants"]["raw"]["runs"][0]["history"]
+    for curve in history.values():
+        curve.extend(curve[:20])
+
+
+def _unknown_outcome(data):
+    data["ablations"]["scaling"]["verdicts"][0]["outcome"] = "MAYBE"
+
+
+def _verdict_unknown_claim(data):
+    data["ablations"]["scaling"]["verdicts"][0]["claim"] = "something else"
+
+
+def _passed_without_verdicts(data):
+    data["ablations"]["scaling"]["verdicts"] = []
+
+
+def _bad_run_status(data):
+    data["status"] = "finished"
+
+
+def _bad_ablation_status(data):
+    data["ablations"]["scaling"]["status"] = "ok"
+
+
+def _seed_not_int(data):
+    data["seeds"][0] = "0"
+
+
+def _boolean_number(data):
+    data["ablations"]["scaling"]["verdicts"][0]["mean"] = True
+
+
+def _per_seed_count(data):
+    data["ablations"]["scaling"]["verdicts"][0]["per_seed"].pop()
+
+
+def _ablations_list(data):
+    data["ablations"] = []
+
+
+@pytest.mark.parametrize("damage, place, problem", [
+    (_drop_variant, "ablations.scaling.verdicts[0]", "rests on variant 'raw', which has no runs"),
+    (_no_variants, "ablations.scaling.verdicts[0]", "rests on variant 'scaled', which has no runs"),
+    (_empty_runs, "ablations.scaling.variants.raw.runs", "no runs"),
+    (_seed_missing, "ablations.scaling.verdicts[0]", "seeds [1] that variant 'raw' has no runs for"),
+    (_history_not_list, "ablations.scaling.variants.raw.runs[0].history.val_acc", "expected a list"),
+    (_ragged_history, "ablations.scaling.variants.raw.runs[0].history", "curves of different lengths"),
+    (_too_many_epochs, "ablations.scaling.variants.raw.runs[0].history", "more epochs recorded than"),
+    (_unknown_outcome, "ablations.scaling.verdicts[0].outcome", "unknown outcome 'MAYBE'"),
+    (_verdict_unknown_claim, "ablations.scaling.verdicts[0]", "a claim the entry does not list"),
+    (_passed_without_verdicts, "ablations.scaling.status", "'passed' without any verdict"),
+    (_bad_run_status, "status", "unknown run status 'finished'"),
+    (_bad_ablation_status, "ablations.scaling.status", "unknown status 'ok'"),
+    (_seed_not_int, "seeds[0]", "expected an integer seed, found str"),
+    (_boolean_number, "ablations.scaling.verdicts[0].mean", "expected a number, found bool"),
+    (_per_seed_count, "ablations.scaling.verdicts[0]", "1 per-seed values for 2 seeds"),
+    (_ablations_list, "ablations", "expected an object of ablations, found list"),
+])
+def test_a_malformed_file_is_one_line_naming_the_file_and_the_place(tmp_path, sample, damage, place, problem):
+    data = copy.deepcopy(sample)
+    damage(data)
+    path = tmp_path / "results.json"
+    path.write_text(json.dumps(data))
+    with pytest.raises(ResultsError) as exc:
+        load_results(tmp_path)
+    message = str(exc.value)
+    assert message.startswith(f"malformed results file {path}: {place}: ") and problem in message, message
+    assert "\n" not in message
+
+
+def test_the_report_refuses_a_verdict_without_runs(tmp_path, sample, capsys):
+    data = copy.deepcopy(sample)
+    _drop_variant(data)
+    (tmp_path / "results.json").write_text(json.dumps(data))
+    assert report_main([str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "ablations.scaling.verdicts[0]" in err[0] and str(tmp_path) in err[0]
+    assert not (tmp_path / "report.pdf").exists()
