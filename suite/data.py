@@ -78,6 +78,9 @@ def _decompressed_md5(path: Path) -> str:
         opener = gzip.open if path.suffix == ".gz" else open
         with opener(path, "rb") as stream:
             return _md5(stream)
+    except PermissionError:  # a sound file this account may not read is not "corrupt"
+        raise DataError(f"cannot read dataset file {path}: permission denied; make it readable "
+                        f"(chmod a+r) or pass another folder with --ablation-data-dir") from None
     except (OSError, EOFError, gzip.BadGzipFile) as exc:  # truncated or not gzip at all
         raise DataError(f"corrupt dataset file {path}: {exc}; delete or replace it ({HOW_TO_GET})") from None
 

@@ -89,6 +89,22 @@ def test_unreadable_folder(gz_copy, monkeypatch):
     assert f"cannot read dataset folder {gz_copy}: Permission denied" == one_line(exc)
 
 
+def test_unreadable_file_is_named_as_unreadable_not_corrupt(gz_copy, monkeypatch):
+    path = gz_copy / "train-labels-idx1-ubyte.gz"
+    real_open = gzip.open
+
+    def denied(filename, *args, **kwargs):  # root ignores chmod, so the denial is simulated
+        if str(filename) == str(path):
+            raise PermissionError(13, "Permission denied", str(filename))
+        return real_open(filename, *args, **kwargs)
+
+    monkeypatch.setattr(data.gzip, "open", denied)
+    with pytest.raises(DataError) as exc:
+        resolve_root(gz_copy)
+    message = one_line(exc)
+    assert message.startswith(f"cannot read dataset file {path}: permission denied") and "corrupt" not in message
+
+
 def test_nothing_anywhere_and_no_network_says_both_ways_to_get_it():
     with pytest.raises(DataError) as exc:
         resolve_root()
