@@ -185,8 +185,11 @@ def test_only_runs_of_the_same_profile_and_complete_runs_are_baselines(tmp_path,
     killed = make_run(tmp_path / "reports", "killed", 21, status="interrupted")
     with pytest.raises(ResultsError, match="only complete runs"):
         store(killed, history)
-    assert main([str(killed), "--history", str(history), "--store"]) == 0
-    assert "note: not stored: the run is 'interrupted'" in capsys.readouterr().out
+    assert main([str(killed), "--history", str(history), "--store"]) == 2
+    captured = capsys.readouterr()
+    assert "note: not stored: the run killed is 'interrupted'" in captured.out
+    assert captured.err.strip().splitlines() == ["regress: not stored: the run killed is 'interrupted', "
+                                                 "only complete runs are kept"]
     assert not (history / "ci-cpu" / "killed").exists()
     current = make_run(tmp_path / "reports", "night-22", 22, shift={("scaled", "val_acc"): -0.2})
     assert main([str(current), "--history", str(history)]) == 0

@@ -5,7 +5,8 @@
     python -m suite.regress reports/NEW --history hist --baseline 20261120-221500 \\
         --tolerance val_acc=0.03 time=40% --json reports/NEW/regress.json
 
-Exit status: 0 nothing regressed, 1 something did, 2 a missing or malformed file (one line).
+Exit status: 0 nothing regressed, 1 something did, 2 a missing or malformed file, or a run that
+--store refused because it is not complete (one line).
 See docs/nightly.md. Per (ablation, variant), against the baseline (``--baseline``, else the latest
 earlier complete run of the same profile in the history; other profiles are never compared):
 
@@ -66,6 +67,7 @@ class Run:
     stats: dict  # (ablation, variant) -> {metric: [final value per seed]}
     times: dict  # (ablation, variant) -> (pytest-benchmark mean or None, duration_s)
     verdicts: dict  # (ablation, claim text) -> (outcome, asserted)
+    error: str | None = None  # why the run ended with status "error"
 
 
 def load_run(folder: str | os.PathLike) -> Run:
@@ -81,7 +83,7 @@ def load_run(folder: str | os.PathLike) -> Run:
                    list(data["ablations"]),
                    (profile["name"], profile.get("train_size"), profile.get("val_size")),
                    (device.split(":")[0], machine.get("cpu"), machine.get("cpu_count"), machine.get("gpu")),
-                   *_extract(data["ablations"], bench))
+                   *_extract(data["ablations"], bench), error=data.get("error"))
     except BAD as exc:
         raise ResultsError(f"malformed results file {path / RESULTS_FILE}: {type(exc).__name__} {exc}") from None
 
@@ -260,10 +262,16 @@ def nightly(run_dir, history, baseline: str | None = None, tolerance: dict | Non
     if keep and current.status == "complete":
         report["stored"] = str(store(current.path, history))
     elif keep:
-        report["notes"].append(f"not stored: the run is {current.status!r}, only complete runs are kept")
+        report["notes"].append(f"not stored: {_unstorable(current)}")
     if json_path:
         atomic_write_json(json_path, report)
     return report
+
+
+def _unstorable(run: Run) -> str:
+    """Why RUN is not kept as a baseline: a broken run must never become what later nights pass against."""
+    why = f" ({run.error})" if run.status == "error" and run.error else ""
+    return f"the run {run.run_id} is {run.status!r}{why}, only complete runs are kept"
 
 
 def _find(run_id: str, runs: list[Run]) -> Run:
@@ -279,7 +287,7 @@ def store(run_dir: str | os.PathLike, history_dir: str | os.PathLike) -> Path:
     Copied into a hidden folder, then renamed: a reader never sees half a run."""
     run = load_run(run_dir)
     if run.status != "complete":
-        raise ResultsError(f"run {run.run_id} is {run.status!r}: only complete runs are stored")
+        raise ResultsError(f"not stored: {_unstorable(run)}")
     dest = Path(history_dir) / f"{_slug(run.profile[0])}-{_slug(run.device)}" / _slug(run.run_id)
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)

@@ -44,7 +44,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"regress: {exc}", file=sys.stderr)
         return 2
     print(format_table(report))
-    return 1 if report["regressed"] else 0
+    if report["regressed"]:
+        return 1
+    if args.store and not report["stored"]:
+        print(f"regress: {report['notes'][-1]}", file=sys.stderr)
+        return 2
+    return 0
 
 
 if __name__ == "__main__":
