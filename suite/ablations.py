@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from suite.claims import Claim
+from suite.claims import Claim, Verdict, judge
 
 
 @dataclass(frozen=True)
@@ -73,6 +73,16 @@ class Ablation:
         from suite.trainer import TrainConfig  # lazily: importing torch is the trainer's business
 
         return TrainConfig(**self.overrides(variant, profile))
+
+    def judge(self, runs: dict[str, list[dict]]) -> list[Verdict] | None:
+        """Every claim judged from RUNS (variant -> its serialized runs); None while a variant has none.
+
+        Claims are pure functions of stored runs: the session judges an ablation the moment its
+        last variant is stored, and the report and ``--rejudge`` derive verdicts the same way.
+        """
+        if any(not runs.get(variant.name) for variant in self.variants):
+            return None
+        return [judge(claim, runs) for claim in self.claims]
 
 
 ADAM_1E3 = dict(optimizer="adam", lr=1e-3)

@@ -21,7 +21,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 from suite.ablations import ABLATIONS, PROFILES, seeds_for
-from suite.claims import describe, judge
+from suite.claims import describe
 from suite.data import DataError
 from suite.results import ResultsError, atomic_write_json, read_json
 
@@ -78,8 +78,11 @@ def table(folder: Path, names: list[str] | None = None, profile: str | None = No
     for data in stored:
         if data["profile"] != profiles[0] or (names and data["ablation"] not in names):
             continue
-        for claim in ABLATIONS[data["ablation"]].claims:
-            verdict = judge(claim, data["runs"])
+        verdicts = ABLATIONS[data["ablation"]].judge(data["runs"])
+        if verdicts is None:
+            raise ResultsError(f"{folder}: {data['ablation']} of base seed {data.get('base_seed')} lacks a variant's runs; "
+                               "it cannot be judged")
+        for claim, verdict in zip(ABLATIONS[data["ablation"]].claims, verdicts):
             key = (data["ablation"], claim.text)
             seen[key].append(verdict.mean)
             outcomes[key][verdict.outcome] += 1

@@ -10,7 +10,9 @@ Each run writes reports/<run-id>/results.json (and pytest-benchmark's benchmark.
 
 from __future__ import annotations
 
+import argparse
 import os
+import re
 import signal
 import sys
 import warnings
@@ -20,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from suite.ablations import ABLATIONS, PROFILES
+from suite.results import ResultsError
 from suite.run_end import DeferredFile, compare, render_report
 from suite.session import AblationSession
 
@@ -30,14 +33,34 @@ class NotReproduced(UserWarning):
     """A book claim that this run's measurements do not support (reported, not failed)."""
 
 
+def _device_option(text: str) -> str:
+    if text in ("auto", "cpu", "cuda") or re.fullmatch(r"cuda:\d+", text):
+        return text
+    raise argparse.ArgumentTypeError(f"invalid value {text!r}: expected auto, cpu, cuda or cuda:N")
+
+
+def _count_option(minimum: int):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or value < minimum:
+            raise argparse.ArgumentTypeError(f"invalid value {text!r}: expected an integer >= {minimum}")
+        return value
+
+    return parse
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("ablation", "chapter-3 ablation suite")
     group.addoption("--ablation-profile", choices=sorted(PROFILES), default="ci",
                     help="book: the book's protocol; ci: shrunk for a 2-core CPU (default: ci)")
-    group.addoption("--ablation-device", default="cpu", metavar="DEVICE",
+    group.addoption("--ablation-device", default="cpu", metavar="DEVICE", type=_device_option,
                     help="auto, cpu, cuda or cuda:N; cuda fails at once without CUDA (default: cpu)")
-    group.addoption("--ablation-seeds", type=int, metavar="N", help="seeds per variant (default: the profile's)")
-    group.addoption("--ablation-base-seed", type=int, default=0, metavar="B",
+    group.addoption("--ablation-seeds", type=_count_option(1), metavar="N",
+                    help="seeds per variant, >= 1 (default: the profile's)")
+    group.addoption("--ablation-base-seed", type=_count_option(0), default=0, metavar="B",
                     help="seeds are B*1000, B*1000+1, ... (default: 0)")
     group.addoption("--ablation-data-dir", metavar="DIR", help="folder with the FashionMNIST files")
     group.addoption("--ablation-out", default="reports", metavar="DIR", help="results root (default: reports)")
@@ -67,10 +90,6 @@ def _run_dir(config: pytest.Config) -> Path:
 
 
 def _check_device(device: str) -> None:
-    if device == "cpu":
-        return
-    if not (device == "auto" or device.startswith("cuda")):
-        raise pytest.UsageError(f"--ablation-device must be auto, cpu, cuda or cuda:N, not {device!r}")
     if device.startswith("cuda"):
         import torch
 
@@ -103,6 +122,7 @@ def pytest_configure(config: pytest.Config) -> None:
         worker_id=worker["workerid"] if worker else None,
         progress=(lambda line: _progress(config, line, rewrite=terminal)) if show else None,
     )
+    config.pluginmanager.register(_InternalErrorRecorder(config.stash[SESSION]), "ablation-internalerror")
     if hasattr(signal, "SIGTERM") and _is_main_thread():
         # A CI runner's cancel sends SIGTERM: end like Ctrl-C, so the results say "interrupted".
         signal.signal(signal.SIGTERM, _raise_interrupt)
@@ -115,9 +135,32 @@ def pytest_cmdline_main(config: pytest.Config) -> None:
         config.option.dist = "loadgroup"
 
 
+@pytest.hookimpl(optionalhook=True)  # pytest-xdist's hook: unknown to pytest when xdist is absent
 def pytest_configure_node(node) -> None:
-    """pytest-xdist hook (controller side): every worker writes into the controller's run folder."""
-    node.workerinput["ablation_run_dir"] = str(node.config.stash[SESSION].run_dir)
+    """pytest-xdist hook (controller side): every worker writes into the controller's run folder,
+    which the controller takes for this run before the first worker starts."""
+    run = node.config.stash[SESSION]
+    try:
+        run.claim_folder()
+    except ResultsError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    node.workerinput["ablation_run_dir"] = str(run.run_dir)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    run = config.stash.get(SESSION, None)
+    if run is not None:
+        run.release_folder()
+
+
+class _InternalErrorRecorder:
+    """Keeps pytest's internal error as the run's one-line reason (the hook gets no config)."""
+
+    def __init__(self, run: AblationSession):
+        self.run = run
+
+    def pytest_internalerror(self, excrepr, excinfo) -> None:
+        self.run.internal_error = f"pytest internal error: {excinfo.typename}: {excinfo.value}".splitlines()[0]
 
 
 def _pin_worker(device: str, worker_id: str) -> str:
@@ -154,19 +197,51 @@ def _ablation_of(item: pytest.Item) -> str | None:
     return marker.args[0] if marker else None
 
 
+@pytest.hookimpl(trylast=True)  # after -k/-m deselection and any shuffling plugin
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Ablation by ablation: an ablation's variants, then its claims, then the next ablation.
+
+    The cases are written variants-first for every ablation; run in that order, a run stopped at
+    90% would have trained almost everything and judged almost nothing. Unmarked cases keep their
+    place. pytest-xdist's loadgroup keeps each ablation in one worker, in this order.
+    """
+    first: dict[str, int] = {}
+    for index, item in enumerate(items):
+        name = _ablation_of(item)
+        if name is not None:
+            first.setdefault(name, index)
+
+    def position(pair: tuple[int, pytest.Item]) -> tuple[int, int]:
+        index, item = pair
+        name = _ablation_of(item)
+        return (index, 0) if name is None else (first[name], index)
+
+    items[:] = [item for _, item in sorted(enumerate(items), key=position)]
+
+
+def _is_suite_case(item: pytest.Item) -> bool:
+    return _ablation_of(item) is not None or "ablation_session" in getattr(item, "fixturenames", ())
+
+
 def pytest_collection_finish(session: pytest.Session) -> None:
     config = session.config
     marked = list(dict.fromkeys(n for n in map(_ablation_of, session.items) if n))
-    if not marked or config.option.collectonly:
+    if not any(map(_is_suite_case, session.items)) or config.option.collectonly:
         return
     run = config.stash[SESSION]
+    try:
+        run.claim_folder()
+    except ResultsError as exc:
+        pytest.exit(f"ablation suite cannot start: {exc}", returncode=pytest.ExitCode.USAGE_ERROR)
+    run.expect([name for name in marked if name in ABLATIONS])
+    if not marked:  # e.g. -k sigmoid: nothing trains, nothing is timed
+        return
     if isinstance(getattr(config.option, "benchmark_json", None), DeferredFile):
         config.option.benchmark_json.active = True
-    run.expect([name for name in marked if name in ABLATIONS])
     try:
         run.prepare()
     except Exception as exc:  # DataError, a CUDA failure: one line, no traceback, results kept
-        run.finish("error")
+        run.finish("error", f"cannot start: {exc}")
         pytest.exit(f"ablation suite cannot start: {exc}", returncode=3)
 
 
@@ -182,9 +257,18 @@ def train_variant(ablation_session: AblationSession, benchmark):
 
     def run(name: str, variant: str) -> dict:
         benchmark.group = name
+
+        def timed(work):
+            try:
+                return benchmark.pedantic(work, rounds=1, iterations=1)
+            except BaseException:
+                # pytest-benchmark flags only an Exception; a Ctrl-C or SIGTERM mid-training would
+                # leave it a benchmark without a round, which its session end cannot summarize.
+                benchmark.has_error = True
+                raise
+
         try:
-            record = ablation_session.variant(
-                name, variant, timer=lambda work: benchmark.pedantic(work, rounds=1, iterations=1))
+            record = ablation_session.variant(name, variant, timer=timed)
         except Exception as exc:
             ablation_session.mark_error(name, f"{variant}: {type(exc).__name__}: {exc}")
             raise
@@ -236,18 +320,41 @@ def _mean_spread(verdict: dict) -> str:
     return f"{verdict['mean']:.4g} ± {verdict['spread']:.2g} {verdict['bound']}"
 
 
-def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int):
+    """The run's status is settled before any other plugin's session end (pytest-benchmark's
+    among them) can fail; the comparison and the report come after, once benchmark.json exists."""
     run = session.config.stash.get(SESSION, None)
-    if run is None or run.results["status"] != "running":
-        return
+    ending = run is not None and run.owns_folder and run.results["status"] == "running"
+    if ending:
+        ending = _settle(run, exitstatus)
+    try:
+        return (yield)
+    finally:
+        if ending and run.worker_id is None:
+            if session.config.getoption("ablation_compare"):
+                compare(session, run)
+            if session.config.getoption("ablation_report"):
+                render_report(session.config, run.run_dir)
+
+
+def _settle(run: AblationSession, exitstatus: int) -> bool:
+    """Record how the run ended; False when there is nothing to record (no ablation case ran)."""
+    reason = None
     if run.worker_id is None:
-        run.merge_workers()
-    if not run.results["ablations"] and not run.results["extras"]:
-        return
-    run.finish("interrupted" if exitstatus == pytest.ExitCode.INTERRUPTED else "complete")
-    if run.worker_id is not None:
-        return
-    if session.config.getoption("ablation_compare"):
-        compare(session, run)
-    if session.config.getoption("ablation_report"):
-        render_report(session.config, run.run_dir)
+        try:
+            run.merge_workers()
+        except ResultsError as exc:
+            reason = f"cannot merge the workers' results: {exc}"
+    if not run.results["ablations"] and not run.results["extras"] and reason is None:
+        return False
+    if exitstatus == pytest.ExitCode.INTERRUPTED:
+        run.finish("interrupted")
+        return True
+    if exitstatus == pytest.ExitCode.INTERNAL_ERROR:
+        reason = reason or run.internal_error or "pytest stopped with an internal error"
+    elif exitstatus == pytest.ExitCode.USAGE_ERROR:
+        reason = reason or "pytest stopped with a usage error"
+    reason = reason or run.measured_nothing()
+    run.finish("error" if reason else "complete", reason)
+    return True

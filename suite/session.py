@@ -15,7 +15,7 @@ from typing import Callable
 
 from suite.ablations import ABLATIONS, Profile, seeds_for
 from suite.claims import Verdict, judge
-from suite.results import RESULTS_FILE, SCHEMA, atomic_write_json, machine_info, read_json
+from suite.results import RESULTS_FILE, SCHEMA, RunFolderLock, atomic_write_json, load_results, machine_info
 
 
 def now() -> str:
@@ -34,6 +34,8 @@ class AblationSession:
         self.run_dir = run_dir
         self.progress = progress
         self._bench = None
+        self._lock: RunFolderLock | None = None  # held by the process that owns run_dir (not a worker)
+        self.internal_error: str | None = None  # pytest's INTERNALERROR, as the run's one-line reason
         self.results: dict = {
             "schema": SCHEMA,
             "run_id": run_dir.name,
@@ -41,6 +43,7 @@ class AblationSession:
             "started": now(),
             "finished": None,
             "status": "running",
+            "error": None,  # the one-line reason when status is "error"
             "profile": {"name": profile.name, "train_size": profile.train_size,
                         "val_size": profile.val_size, "description": profile.description},
             "device": device,
@@ -108,21 +111,31 @@ class AblationSession:
         record["duration_s"] = time.perf_counter() - start
         entry["variants"][variant] = record
         entry["duration_s"] += record["duration_s"]
+        self._judge_if_complete(name)
         self.save()
         return record
 
     # -- verdicts -------------------------------------------------------------------------------
     def judge(self, name: str) -> list[Verdict]:
-        ablation = ABLATIONS[name]
-        entry = self._entry(name)
-        for variant in ablation.variants:
+        """The ablation's verdicts, training whatever variant this run does not have yet."""
+        for variant in ABLATIONS[name].variants:
             self.variant(name, variant.name)
-        runs = {v: record["runs"] for v, record in entry["variants"].items()}
-        verdicts = [judge(claim, runs) for claim in ablation.claims]
+        entry = self._entry(name)
+        if not entry["verdicts"]:  # e.g. the variants were merged in from elsewhere
+            self._judge_if_complete(name)
+            self.save()
+        return [Verdict(**v) for v in entry["verdicts"]]
+
+    def _judge_if_complete(self, name: str) -> None:
+        # Judged the moment the last variant is stored, whatever order the cases ran in: an
+        # interrupt after that point never leaves a finished ablation without its verdicts.
+        entry = self._entry(name)
+        verdicts = ABLATIONS[name].judge({v: record["runs"] for v, record in entry["variants"].items()})
+        if verdicts is None:
+            return
         entry["verdicts"] = [v.as_dict() for v in verdicts]
-        entry["status"] = "failed" if any(v.outcome == "FAIL" for v in verdicts) else "passed"
-        self.save()
-        return verdicts
+        if entry["status"] != "error":
+            entry["status"] = "failed" if any(v.outcome == "FAIL" for v in verdicts) else "passed"
 
     def mark_error(self, name: str, message: str) -> None:
         entry = self._entry(name)
@@ -140,13 +153,29 @@ class AblationSession:
             return self.run_dir / RESULTS_FILE
         return self.run_dir / "workers" / f"{self.worker_id}.json"
 
+    def claim_folder(self) -> None:
+        """Take run_dir for this process: RunFolderError if another run holds or already filled it."""
+        if self.worker_id is None and self._lock is None:
+            self._lock = RunFolderLock.acquire(self.run_dir)
+
+    def release_folder(self) -> None:
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
+
+    @property
+    def owns_folder(self) -> bool:
+        """Whether this process may write results: the folder's lock holder, or one of its workers."""
+        return self.worker_id is not None or self._lock is not None
+
     def save(self) -> None:
-        atomic_write_json(self.path, self.results)
+        if self.owns_folder:
+            atomic_write_json(self.path, self.results)
 
     def merge_workers(self) -> None:
         """Fold the pytest-xdist workers' files into this (controller's) results."""
         parts = sorted((self.run_dir / "workers").glob("*.json"))
-        for part in map(read_json, parts):
+        for part in (load_results(path) for path in parts):
             for name, entry in part["ablations"].items():
                 mine = self.results["ablations"].get(name)
                 if mine is None or mine["status"] == "not run" or entry["status"] != "not run":
@@ -155,10 +184,22 @@ class AblationSession:
             if not self.results["machine"]:  # the controller trained nothing itself
                 self.results["machine"], self.results["device"] = part["machine"], part["device"]
             self.results.setdefault("workers", {})[part["worker_id"]] = part["device"]
+        for name in self.results["ablations"]:  # a worker stopped between its last variant and judging
+            if name in ABLATIONS and not self.results["ablations"][name]["verdicts"]:
+                self._judge_if_complete(name)
 
-    def finish(self, status: str) -> None:
+    def measured_nothing(self) -> str | None:
+        """Why this run has nothing to show (no verdict, no trained variant, no extra), or None."""
+        entries = self.results["ablations"]
+        if self.results["extras"] or any(e["verdicts"] or e["variants"] for e in entries.values()):
+            return None
+        errors = [f"{name}: {e['error']}" for name, e in entries.items() if e.get("error")]
+        return "no ablation was judged" + (f" ({'; '.join(errors)})" if errors else "")
+
+    def finish(self, status: str, reason: str | None = None) -> None:
         self.results["finished"] = now()
         self.results["status"] = status
+        self.results["error"] = reason if status == "error" else None
         for entry in self.results["ablations"].values():
             if entry["status"] == "running":  # stopped between training and judging
                 entry["status"] = "interrupted" if status == "interrupted" else "not run"
