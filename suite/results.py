@@ -111,7 +111,7 @@ def _restore(value):
     return value
 
 
-def _umask() -> int:
+def umask() -> int:
     mask = os.umask(0)  # the only way to read it is to set it: put it straight back
     os.umask(mask)
     return mask
@@ -128,7 +128,7 @@ def atomic_write(path: str | os.PathLike, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        os.fchmod(fd, 0o666 & ~_umask())
+        os.fchmod(fd, 0o666 & ~umask())
         with os.fdopen(fd, "wb") as stream:
             stream.write(data)
             stream.flush()

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from suite.results import umask
+
 if TYPE_CHECKING:
     from suite.session import AblationSession
 
@@ -38,6 +40,7 @@ class DeferredFile:
     def __enter__(self):
         self._path.parent.mkdir(parents=True, exist_ok=True)
         self._tmp = tempfile.NamedTemporaryFile(dir=self._path.parent, prefix=".benchmark.", delete=False)
+        os.fchmod(self._tmp.fileno(), 0o666 & ~umask())  # not NamedTemporaryFile's private 0600
         return self._tmp
 
     def __exit__(self, *exc_info):

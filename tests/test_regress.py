@@ -9,6 +9,8 @@ the verdicts judged by suite.claims itself, so a planted change moves verdicts a
 from __future__ import annotations
 
 import json
+import os
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -241,3 +243,13 @@ def test_checked_in_sample_unchanged_passes_and_planted_drop_is_caught(tmp_path,
     assert ("REGRESSED" in out) == bool(expected)
     if expected:
         assert any(row[2] == "val_acc" for row in rows(out, "REGRESSED"))
+
+
+def test_the_history_gets_the_umask_permissions_for_a_shared_ci_account(tmp_path):
+    old = os.umask(0o027)
+    try:
+        dest = store(make_run(tmp_path / "reports", "night", 20), tmp_path / "history")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(dest.stat().st_mode) == 0o750
+    assert stat.S_IMODE((dest / "results.json").stat().st_mode) == 0o640

@@ -6,7 +6,7 @@ dataset with one seed and the cheapest ablations.
 
 import json
 import os
-import signal
+import stat
 import subprocess
 import sys
 import time
@@ -49,9 +49,15 @@ def no_traceback(result) -> None:
 def test_the_suite_runs_without_xdist_as_on_a_plain_install(suite_run, tmp_path):
     result = suite_run(*CASES, "-p", "no:xdist", "-k", "sigmoid or scaling")
     result.assert_outcomes(passed=4)
-    results = load_results(tmp_path / "reports" / "r1")
+    folder = tmp_path / "reports" / "r1"
+    results = load_results(folder)
     assert results["status"] == "complete" and results["error"] is None
     assert results["ablations"]["scaling"]["status"] == "passed" and "sigmoid" in results["extras"]
+    # Readable by another account (a report job), as any file the process writes: 0666 less the umask.
+    mask = os.umask(0)
+    os.umask(mask)
+    for name in ("results.json", "benchmark.json"):
+        assert stat.S_IMODE((folder / name).stat().st_mode) == 0o666 & ~mask, name
 
 
 def test_cases_run_ablation_by_ablation(suite_run):

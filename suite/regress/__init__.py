@@ -43,7 +43,7 @@ from pathlib import Path
 from statistics import fmean, stdev
 
 from suite.claims import HIGHER_IS_BETTER, metric_value
-from suite.results import RESULTS_FILE, ResultsError, atomic_write_json, load_results, read_json
+from suite.results import RESULTS_FILE, ResultsError, atomic_write_json, load_results, read_json, umask
 
 BENCHMARK_FILE = "benchmark.json"
 METRICS = ("val_acc", "train_acc", "val_loss")
@@ -292,7 +292,7 @@ def store(run_dir: str | os.PathLike, history_dir: str | os.PathLike) -> Path:
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(dir=dest.parent, prefix=f".{dest.name}."))
-        staging.chmod(0o755)  # mkdtemp's 0700 would hide the history from a shared CI account
+        staging.chmod(0o777 & ~umask())  # mkdtemp's 0700 would hide the history from a shared CI account
         for name in (RESULTS_FILE, BENCHMARK_FILE):
             if (run.path / name).is_file():
                 shutil.copy2(run.path / name, staging / name)
