@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Callable
 
 from suite.ablations import ABLATIONS, Profile, seeds_for
-from suite.claims import Verdict, judge
+from suite.claims import Verdict
 from suite.results import RESULTS_FILE, SCHEMA, RunFolderLock, atomic_write_json, load_results, machine_info
 
 
