@@ -25,7 +25,7 @@ COMPARABLE_PROFILE = "book"
 NOT_COMPARABLE = "not comparable (protocol differs: 6k images, fewer epochs)"
 SHORT = {"val_acc": "val. acc.", "train_acc": "train acc.", "val_loss": "val. loss", "train_loss": "train loss",
          "lr": "learning rate"}
-TABLE_METRICS = ("val_acc", "train_acc", "val_loss")  # the final-metrics table's book column
+TABLE_METRICS = {"val_acc": "val.", "train_acc": "train", "val_loss": "loss"}  # the table's book column
 TOLERANCE = 1e-9  # a printed learning rate equals the run's float exactly, give or take rounding
 
 
@@ -113,8 +113,8 @@ def _variant_line(label: str, comparisons: list[Comparison], comparable: bool) -
     outside = [c for c in judged if c.state == "outside"]
     beyond = sorted({c.book.epoch for c in comparisons if c.state == "not reached"})
     parts = []
-    if not comparable:
-        head, css = NOT_COMPARABLE.capitalize() + ".", "neutral"
+    if not comparable:  # the paragraph above the lines says so once
+        head, css = "", "neutral"
         parts = [describe(c) for c in comparisons if c.seeds]
     elif judged:
         head = f"{len(judged) - len(outside)} of {len(judged)} book values within the seed spread."
@@ -128,7 +128,8 @@ def _variant_line(label: str, comparisons: list[Comparison], comparable: bool) -
         text += f" The book's values at epoch {', '.join(map(str, beyond))} lie beyond this run's last epoch."
     notes = dict.fromkeys(c.book.note for c in comparisons if c.book.note and c.book.compared)
     text += "".join(f" Why this comparison: {note}." for note in notes)
-    return {"label": label, "text": " ".join(text.split()), "class": css}
+    text = " ".join(text.split())
+    return {"label": label, "text": text[:1].upper() + text[1:], "class": css}
 
 
 def _cell(comparisons: list[Comparison]) -> dict | None:
@@ -137,7 +138,7 @@ def _cell(comparisons: list[Comparison]) -> dict | None:
     if last is None:
         return None
     values = {c.book.metric: c.book for c in comparisons if c.book.epoch == last}
-    lines = [f"{SHORT[m]} {value_text(m, values[m].value)}" for m in TABLE_METRICS if m in values]
+    lines = [f"{word} {value_text(m, values[m].value)}" for m, word in TABLE_METRICS.items() if m in values]
     return {"lines": lines, "epoch": last}
 
 
