@@ -62,6 +62,7 @@ BN = "Batch_normalization.ipynb"
 DROPOUT = "Impact_of_dropout.ipynb"
 REGULARIZATION = "Impact_of_regularization.ipynb"
 BN_TITLE = "“Training and validation {} with very small input values{}” (cell {})"
+NO_DROPOUT_FIGURE = "“Training and validation loss / accuracy without dropout” (cell 20)"
 NO_DROPOUT = _curves(0.842, 0.891, 0.957, 0.455, 0.122, 30)
 REGULARIZATION_BASELINE = _curves(0.842, 0.888, 0.922, 0.351, 0.220, 10)
 BASELINE_10_EPOCHS = ("the book's regularization notebook trains its unpenalized baseline for 10 epochs, not 30: "
@@ -100,7 +101,7 @@ BOOK_VALUES: tuple[BookValue, ...] = (
              _curves(0.763, 0.822, 0.838, 0.546, 0.477, 5)),
     *_figure("lr_raw", "lr1e-5", LR_RAW, "“… with 0.00001 learning rate” (cell 23)", 0.003, 0.03,
              _curves(0.787, 0.827, 0.863, 0.936, 0.681, 5)),
-    *_figure("annealing", "constant", DROPOUT, "“Training and validation loss / accuracy without dropout” (cell 20)",
+    *_figure("annealing", "constant", DROPOUT, NO_DROPOUT_FIGURE,
              0.005, 0.01, NO_DROPOUT,
              note=("the annealing notebook has no constant-rate run; the dropout notebook's run without dropout "
                    "has the same settings (Adam 0.001, 30 epochs)")),
@@ -126,7 +127,7 @@ BOOK_VALUES: tuple[BookValue, ...] = (
              why_not=("the book measured its epoch-1 accuracy in train mode, with the batch statistics of the "
                       "10,000 validation images (its validation-loss function is the first to call "
                       "model.eval()); here it is measured in eval mode")),
-    *_figure("dropout", "none", DROPOUT, "“Training and validation loss / accuracy without dropout” (cell 20)",
+    *_figure("dropout", "none", DROPOUT, NO_DROPOUT_FIGURE,
              0.005, 0.01, NO_DROPOUT),
     *_figure("dropout", "p0.25", DROPOUT, "“Training and validation loss / accuracy with dropout” (cell 12)",
              0.003, 0.01, _curves(0.832, 0.868, 0.900, 0.404, 0.276, 30), uncompared=("val_acc", "train_acc"),
