@@ -11,6 +11,7 @@ dropped before comparing, because table cells wrap wherever the layout wants.
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import shutil
@@ -114,6 +115,20 @@ def test_sigmoid_table_and_timings_are_formatted(rendered):
     text = squash(rendered["text"])
     assert squash("sigmoid(w · x)") in text and "1.000000" in text and "0.524979" in text
     assert squash("as pytest-benchmark measured it") in text
+
+
+def test_ci_sample_shows_the_book_but_does_not_compare_it(rendered):
+    text = body(rendered["text"])
+    summary = text.split(squash(SECTIONS[1]))[0]
+    assert squash("Book values: not comparable (protocol differs: 6k images, fewer epochs)") in summary
+    assert text.count(squash("Not comparable: this run's protocol differs from the book's")) == len(ABLATIONS_LIST)
+    assert squash("SGD: Val. acc. at epoch 1: book 79.3 % (± 0.3 pp), this run") in text, "the SGD line, numbers shown"
+    assert "withintheseedspread" not in text, "a ci run is never judged against the book"
+    assert text.count(squash("Time Book")) == len(ABLATIONS_LIST), "every final-metrics table has the column"
+    svgs = [base64.b64decode(data).decode() for data in
+            re.findall(r"data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)", rendered["html"].read_text())]
+    marked = [svg for svg in svgs if re.search(r">\s*book\s*<", svg)]
+    assert len(marked) >= len(ABLATIONS_LIST) - 1, "curves with the book's markers in the legend (not scaling's)"
 
 
 def test_first_page_is_not_blank(rendered, tmp_path):

@@ -19,6 +19,7 @@ from pathlib import Path
 from suite.ablations import ABLATIONS
 from suite.claims import Claim
 from suite.report import fmt
+from suite.report.book import book_sections
 from suite.report.sections import OUTCOME_CLASS, ablation_sections, status_text
 from suite.report.since import build_since
 from suite.results import RESULTS_FILE, ResultsError, load_results, read_json
@@ -238,7 +239,11 @@ def build(run_dir: str | Path) -> dict:
     since = build_since(home, results, sections)  # raises its own error, naming regress.json
     try:
         extras = results.get("extras") or {}
+        book = book_sections(results)
+        for section in sections:
+            section["book"] = book["sections"].get(section["name"])
         return {"title": title_block(results, sections), "reading": reading(sections, results.get("status", "")),
+                "book": book["summary"],
                 "since": since,
                 "summary": summary_rows(sections), "sections": sections,
                 "sigmoid": sigmoid_table(extras), "modes": mode_table(extras),

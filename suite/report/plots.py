@@ -31,6 +31,7 @@ BAND = ("pi", 100)  # min-max over seeds: with 2-5 seeds a percentile band is th
 RC = {"svg.fonttype": "none", "font.family": "DejaVu Sans", "axes.titlesize": 8.5, "axes.labelsize": 8,
       "xtick.labelsize": 7, "ytick.labelsize": 7, "legend.fontsize": 7.5, "axes.titleweight": "bold",
       "lines.linewidth": 1.5}
+BOOK_MARKER = dict(marker="D", s=20, edgecolors="#1d1d1f", linewidths=0.8, zorder=6)  # the book's values
 CURVES = [("train_loss", "Training loss"), ("val_loss", "Validation loss"),
           ("train_acc", "Training accuracy"), ("val_acc", "Validation accuracy")]
 
@@ -99,6 +100,7 @@ def curves(section: dict) -> str:
         ax.set_title(title)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_ylabel("accuracy (%)" if metric.endswith("acc") else "cross-entropy loss")
+        _book_points(ax, section, metric, palette)
     losses = frame[frame.metric.isin(["train_loss", "val_loss"])]["value"].dropna()
     if len(losses) and losses.min() > 0 and losses.max() / losses.min() > 30:
         for ax in axes[0]:  # a diverging variant would flatten every other curve
@@ -115,10 +117,20 @@ def curves(section: dict) -> str:
         ax.set_ylim(max(low, 0), min(high, 100))
         ax.set_xlabel("epoch")
     handles = [plt.Line2D([], [], color=palette[label], marker="o", markersize=4, label=label) for label in ran]
-    fig.legend(handles=handles, loc="upper center", ncol=min(len(ran), 4), frameon=False,
+    if (section.get("book") or {}).get("points"):
+        handles.append(plt.Line2D([], [], linestyle="none", marker="D", markersize=4, markerfacecolor="white",
+                                  markeredgecolor="#1d1d1f", label="book"))
+    fig.legend(handles=handles, loc="upper center", ncol=min(len(handles), 5), frameon=False,
                bbox_to_anchor=(0.5, 1.0))
     _fit(fig, left=0.62, right=0.08, bottom=0.42, top=0.5, wspace=0.22, hspace=0.32)
     return _svg(fig, f"curves-{section['name']}")
+
+
+def _book_points(ax, section: dict, metric: str, palette: dict) -> None:
+    """The book's values of METRIC as diamonds in the variant's color (see suite.report.book)."""
+    for point in (section.get("book") or {}).get("points", []):
+        if point["metric"] == metric and point["variant"] in palette:
+            ax.scatter([point["epoch"]], [point["value"]], facecolors=palette[point["variant"]], **BOOK_MARKER)
 
 
 def learning_rate(section: dict) -> str | None:

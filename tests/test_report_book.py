@@ -1,0 +1,86 @@
+"""The book's values in the rendered report: a synthetic ``book``-profile run, compared with the book.
+
+    pytest tests/test_report_book.py -q
+
+No real book-profile run is checked in, so the run is made from the ci sample: three ablations,
+their histories stretched to the book's epochs, and at every book value the two seeds placed just
+below and just above it, except one planted miss. The ci sample's own rendering (marked not
+comparable) is checked in test_report.py. One render here (~40 s on a shared 2-core CPU).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from suite.ablations import ABLATIONS, PROFILES
+from suite.book_values import BOOK_VALUES
+from tests.test_report import SAMPLE, body, pdf_text, render_cli, squash
+
+KEPT = ("optimizer", "batch_norm", "dropout")  # plain, eval-mode slip, dropout active: every kind of line
+MISS = ("optimizer", "sgd", "val_acc", 10)  # planted: both seeds 5 points below the book's value
+SPREAD = 0.001  # seeds at book − SPREAD and book + SPREAD
+
+
+def book_profile_run(dest):
+    shutil.copytree(SAMPLE, dest)
+    raw = json.loads((dest / "results.json").read_text())
+    raw["run_id"] = "book-synthetic"
+    raw["profile"] = {"name": "book", "train_size": None, "val_size": None,
+                      "description": PROFILES["book"].description}
+    raw["ablations"] = {name: raw["ablations"][name] for name in KEPT}
+    for name, entry in raw["ablations"].items():
+        for variant, record in entry["variants"].items():
+            epochs = ABLATIONS[name].overrides(variant, PROFILES["book"])["epochs"]
+            record["config"]["epochs"] = epochs
+            for seed, run in enumerate(record["runs"]):
+                history = run["history"]
+                for key, values in history.items():
+                    history[key] = values + [values[-1]] * (epochs - len(values))
+                for book in BOOK_VALUES:
+                    if (book.ablation, book.variant) == (name, variant):
+                        shift = -0.05 if (name, variant, book.metric, book.epoch) == MISS else 0.0
+                        history[book.metric][book.epoch - 1] = book.value + shift + SPREAD * (2 * seed - 1)
+    (dest / "results.json").write_text(json.dumps(raw))
+    return dest
+
+
+@pytest.fixture(scope="module")
+def book_report(tmp_path_factory) -> str:
+    run = book_profile_run(tmp_path_factory.mktemp("book") / "run")
+    proc = render_cli(run, run)
+    assert proc.returncode == 0, proc.stderr
+    return body(pdf_text(run / "report.pdf"))
+
+
+def compared(ablations=KEPT) -> int:
+    return len([b for b in BOOK_VALUES if b.ablation in ablations and b.compared])
+
+
+def test_summary_counts_the_reproduced_values_and_names_the_miss(book_report):
+    line = squash(f"{compared() - 1} of {compared()} book values reproduced within the seed spread; "
+                  "not: Optimizer / SGD: val. acc. at epoch 10 (4.9 pp above the seeds)")
+    assert line in book_report
+    assert book_report.find(line) < book_report.find(squash("2 The ablations, in the book's order"))
+
+
+def test_each_variant_has_its_comparison_line(book_report):
+    for line in ["SGD: 4 of 5 book values within the seed spread. Outside: val. acc. at epoch 10: book 85.3 %",
+                 "Adam: 5 of 5 book values within the seed spread.",
+                 "no batch norm: 5 of 5 book values within the seed spread.",
+                 "dropout 0.25: 2 of 2 book values within the seed spread."]:
+        assert squash(line) in book_report, line
+
+
+def test_values_measured_differently_are_shown_and_say_why(book_report):
+    assert squash("not compared, the book measured this accuracy with dropout active") in book_report
+    assert squash("not compared, the book measured its epoch-1 accuracy in train mode") in book_report
+    assert squash("Why this comparison: the book's figure is titled “with batch normalization”, but its model "
+                  "trained in eval mode from epoch 2 on") in book_report
+
+
+def test_the_book_column_shows_the_book_epoch(book_report):
+    assert squash("val. 85.3 % train 87.0 % loss 0.426 epoch 10") in book_report  # SGD's book cell
+    assert squash("A book value counts as reproduced when it lies within this run's range over seeds") in book_report
