@@ -12,7 +12,7 @@ give REPRODUCED / NOT REPRODUCED and never fail a test.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from statistics import fmean, stdev
 
 HIGHER_IS_BETTER = {"val_acc": True, "train_acc": True, "val_loss": False, "train_loss": False,
@@ -32,9 +32,17 @@ class Claim:
     at_most: float | None = None  # holds if the mean statistic is <= this
     asserted: bool = True  # False: reported only (REPRODUCED / NOT REPRODUCED), never fails
     why: str = ""  # how the bound was calibrated, or why the claim is only reported
+    # (profile name, {field: value}): where a profile's protocol changes the effect, e.g. 60k images
+    # and the book's epochs instead of 6k and fewer. Each override states its own ``why``.
+    profiles: tuple[tuple[str, dict], ...] = ()
+
+    def for_profile(self, profile: str) -> Claim:
+        """The claim as judged in PROFILE: its overrides applied, none left to apply."""
+        return replace(self, **dict(self.profiles).get(profile, {}), profiles=())
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        """What a results file stores: the claim as judged, without other profiles' overrides."""
+        return {k: v for k, v in asdict(self).items() if k != "profiles"}
 
 
 def metric_value(run: dict, metric: str, epoch: int | None = None) -> float:

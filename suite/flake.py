@@ -78,18 +78,18 @@ def table(folder: Path, names: list[str] | None = None, profile: str | None = No
     for data in stored:
         if data["profile"] != profiles[0] or (names and data["ablation"] not in names):
             continue
-        verdicts = ABLATIONS[data["ablation"]].judge(data["runs"])
+        verdicts = ABLATIONS[data["ablation"]].judge(data["runs"], profile=data["profile"])
         if verdicts is None:
             raise ResultsError(f"{folder}: {data['ablation']} of base seed {data.get('base_seed')} lacks a variant's runs; "
                                "it cannot be judged")
-        for claim, verdict in zip(ABLATIONS[data["ablation"]].claims, verdicts):
+        for claim, verdict in zip(ABLATIONS[data["ablation"]].claims_for(data["profile"]), verdicts):
             key = (data["ablation"], claim.text)
             seen[key].append(verdict.mean)
             outcomes[key][verdict.outcome] += 1
     lines = ["| ablation | claim | kind | bound | verdicts | wrong / N | mean statistic: min, median, max |",
              "|---|---|---|---|---|---|---|"]
     for name, ablation in ABLATIONS.items():
-        for claim in ablation.claims:
+        for claim in ablation.claims_for(profiles[0]):
             key = (name, claim.text)
             if key not in seen:
                 continue

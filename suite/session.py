@@ -82,7 +82,7 @@ class AblationSession:
             self.results["ablations"][name] = {
                 "title": spec.title, "question": spec.question, "book_note": spec.book_note,
                 "order": list(ABLATIONS).index(name), "status": "not run", "error": None,
-                "variants": {}, "claims": [c.as_dict() for c in spec.claims], "verdicts": [],
+                "variants": {}, "claims": [c.as_dict() for c in spec.claims_for(self.profile.name)], "verdicts": [],
                 "duration_s": 0.0,
             }
         return self.results["ablations"][name]
@@ -130,7 +130,8 @@ class AblationSession:
         # Judged the moment the last variant is stored, whatever order the cases ran in: an
         # interrupt after that point never leaves a finished ablation without its verdicts.
         entry = self._entry(name)
-        verdicts = ABLATIONS[name].judge({v: record["runs"] for v, record in entry["variants"].items()})
+        verdicts = ABLATIONS[name].judge({v: record["runs"] for v, record in entry["variants"].items()},
+                                         profile=self.profile.name)
         if verdicts is None:
             return
         entry["verdicts"] = [v.as_dict() for v in verdicts]

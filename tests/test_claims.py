@@ -53,9 +53,34 @@ def test_seeds_missing_from_one_variant_are_not_paired():
 def test_every_claim_names_real_variants_and_bounds(ablation):
     names = {v.name for v in ablation.variants}
     for claim in ablation.claims:
-        assert claim.variant in names and (claim.baseline is None or claim.baseline in names)
-        assert claim.at_least is not None or claim.at_most is not None
-        assert claim.why, "every bound says how it was chosen"
+        assert {profile for profile, _ in claim.profiles} <= set(PROFILES)
+        for override in (dict(claim.profiles).values()):
+            assert "why" in override, "a profile's own bound or status says how it was chosen"
+            assert set(override) <= set(claim.as_dict()), f"unknown claim field in {override}"
+        for judged in ablation.claims_for("ci") + ablation.claims_for("book"):
+            assert judged.variant in names and (judged.baseline is None or judged.baseline in names)
+            assert judged.at_least is not None or judged.at_most is not None
+            assert judged.why, "every bound says how it was chosen"
     for profile in PROFILES.values():
         for variant in ablation.variants:
             ablation.config(variant.name, profile)  # every override is a real TrainConfig field
+
+
+def test_a_profile_judges_with_its_own_bound_and_status():
+    claim = Claim("a beats b", "val_acc", "a", "b", at_least=0.09, why="ci",
+                  profiles=(("book", dict(at_least=0.05, why="book")), ("other", dict(asserted=False, why="x"))))
+    assert judge(claim.for_profile("ci"), RUNS).outcome == "FAIL"  # mean 0.07 < 0.09
+    assert judge(claim.for_profile("book"), RUNS).outcome == "PASS"
+    assert judge(claim.for_profile("other"), RUNS).outcome == "NOT REPRODUCED"
+    stored = claim.for_profile("book").as_dict()
+    assert stored["at_least"] == 0.05 and stored["why"] == "book" and "profiles" not in stored
+    assert Claim(**stored) == claim.for_profile("book")  # a results file's claim reads back as judged
+
+
+def test_the_book_profile_reports_what_its_protocol_does_not_support():
+    book = {c.text: c for c in ABLATIONS["batch_norm"].claims_for("book")}
+    ci = {c.text: c for c in ABLATIONS["batch_norm"].claims_for("ci")}
+    near_chance = "With tiny inputs and no batch norm the model is near chance after one epoch"
+    assert ci[near_chance].asserted and not book[near_chance].asserted and "0.538" in book[near_chance].why
+    adam = ABLATIONS["optimizer"].claims_for("book")[0]
+    assert adam.asserted and adam.at_least == 0.015 and ABLATIONS["optimizer"].claims_for("ci")[0].at_least == 0.03

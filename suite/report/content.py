@@ -218,7 +218,8 @@ def judge_unjudged(results: dict) -> None:
             continue
         claims = tuple(Claim(**claim) for claim in entry.get("claims") or [])
         spec = dataclasses.replace(ABLATIONS[name], claims=claims)
-        verdicts = spec.judge({v: record["runs"] for v, record in entry["variants"].items()})
+        verdicts = spec.judge({v: record["runs"] for v, record in entry["variants"].items()},
+                              profile=results["profile"]["name"])
         if verdicts:
             entry["verdicts"] = [v.as_dict() for v in verdicts]
             if entry["status"] != "error":

@@ -189,11 +189,11 @@ def claim_rows(entry: dict, status: str, labels: dict | None = None) -> list[dic
     return rows
 
 
-def _spec_entry(name: str) -> dict:
+def _spec_entry(name: str, profile: str) -> dict:
     spec = ABLATIONS[name]
     return {"title": spec.title, "question": spec.question, "book_note": spec.book_note,
             "order": ABLATIONS_LIST.index(spec), "status": "not run", "error": None, "variants": {},
-            "claims": [c.as_dict() for c in spec.claims], "verdicts": [], "duration_s": 0.0}
+            "claims": [c.as_dict() for c in spec.claims_for(profile)], "verdicts": [], "duration_s": 0.0}
 
 
 def ablation_sections(results: dict) -> list[dict]:
@@ -203,7 +203,7 @@ def ablation_sections(results: dict) -> list[dict]:
     profile = results["profile"]["name"]
     sections = []
     for number, name in enumerate(names, 1):
-        entry = stored.get(name) or _spec_entry(name)
+        entry = stored.get(name) or _spec_entry(name, profile)
         status = entry.get("status", "not run")
         variants = _variant_rows(name, entry, profile)
         has_runs = any(v["runs"] for v in variants)
