@@ -313,7 +313,10 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config)
             color = {"PASS": "green", "FAIL": "red"}.get(verdict["outcome"], "yellow")
             terminalreporter.write_line(f"{verdict['outcome']:15} {name}: {verdict['claim']} "
                                         f"({_mean_spread(verdict)})", **{color: True})
-    terminalreporter.write_line(f"results: {run.run_dir / 'results.json'}")
+    status = run.results["status"]
+    why = f": {run.results['error']}" if run.results.get("error") else ""
+    terminalreporter.write_line(f"results: {run.run_dir / 'results.json'} (run {status}{why})",
+                                red=status == "error", yellow=status == "interrupted")
 
 
 def _mean_spread(verdict: dict) -> str:

@@ -93,6 +93,7 @@ def test_a_signal_during_training_keeps_every_finished_verdict(suite_run, pytest
     result = suite_run(*CASES, "-k", "scaling or batch_size")
     assert result.ret == pytest.ExitCode.INTERRUPTED
     no_traceback(result)
+    result.stdout.fnmatch_lines(["results: */r1/results.json (run interrupted)"])
     folder = tmp_path / "reports" / "r1"
     results = load_results(folder)
     assert results["status"] == "interrupted" and results["finished"]
@@ -141,6 +142,7 @@ def test_a_run_that_judged_nothing_is_an_error_not_complete(suite_run, pytester,
     """)
     result = suite_run(*CASES, "-k", "scaling")
     result.assert_outcomes(failed=3)
+    result.stdout.fnmatch_lines(["results: */r1/results.json (run error: no ablation was judged (scaling: *)"])
     results = load_results(tmp_path / "reports" / "r1")
     assert results["status"] == "error"
     assert results["error"].startswith("no ablation was judged (scaling: ") and "no GPU memory left" in results["error"]
