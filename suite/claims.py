@@ -15,10 +15,7 @@ import math
 from dataclasses import asdict, dataclass, replace
 from statistics import fmean, stdev
 
-HIGHER_IS_BETTER = {"val_acc": True, "train_acc": True, "val_loss": False, "train_loss": False,
-                    "train_eval_loss": False, "gap_acc": False, "gap_loss": False, "lr": None,
-                    "weight_abs_mean": None, "min_val_loss": False}
-
+from suite.metrics import metric_value
 
 @dataclass(frozen=True)
 class Claim:
@@ -43,30 +40,6 @@ class Claim:
     def as_dict(self) -> dict:
         """What a results file stores: the claim as judged, without other profiles' overrides."""
         return {k: v for k, v in asdict(self).items() if k != "profiles"}
-
-
-def metric_value(run: dict, metric: str, epoch: int | None = None) -> float:
-    """One metric of one serialized run. Non-finite losses count as +inf (worst possible).
-
-    A diverged run stops at its diverged epoch: later epochs read that last, broken state.
-    """
-    history = run["history"]
-    if metric == "weight_abs_mean":
-        return float(run["weight_abs_mean"])
-    if metric == "min_val_loss":
-        return min(_finite_loss(v) for v in history["val_loss"])
-    last = len(history["val_acc"])
-    row = last - 1 if epoch is None else min(epoch, last) - 1
-    if metric == "gap_acc":
-        return history["train_acc"][row] - history["val_acc"][row]
-    if metric == "gap_loss":
-        return _finite_loss(history["val_loss"][row]) - _finite_loss(history["train_eval_loss"][row])
-    value = history[metric][row]
-    return _finite_loss(value) if metric.endswith("loss") else float(value)
-
-
-def _finite_loss(value: float) -> float:
-    return value if math.isfinite(value) else math.inf
 
 
 @dataclass

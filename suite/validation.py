@@ -13,10 +13,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from suite.metrics import CURVES
+
 RUN_STATUSES = ("running", "complete", "interrupted", "error")
 ABLATION_STATUSES = ("not run", "running", "passed", "failed", "error", "interrupted")
 OUTCOMES = ("PASS", "FAIL", "REPRODUCED", "NOT REPRODUCED")
-HISTORY_CURVES = ("val_acc", "val_loss", "train_acc", "train_loss")
+HISTORY_CURVES = tuple(m.name for m in CURVES)  # every run records these per epoch
 
 
 class _Bad(Exception):

@@ -5,7 +5,8 @@ import math
 import pytest
 
 from suite.ablations import ABLATIONS, PROFILES
-from suite.claims import Claim, judge, metric_value
+from suite.claims import Claim, judge
+from suite.metrics import metric_value
 
 
 def run(seed, val_acc, val_loss=0.5, train_acc=None, diverged_epoch=None):

@@ -42,12 +42,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from statistics import fmean, stdev
 
-from suite.claims import HIGHER_IS_BETTER, metric_value
+from suite.metrics import COMPARED, METRICS as METRIC_INFO, metric_value
 from suite.results import RESULTS_FILE, ResultsError, atomic_write_json, load_results, read_json, umask
 
 BENCHMARK_FILE = "benchmark.json"
-METRICS = ("val_acc", "train_acc", "val_loss")
-TOLERANCE = {"val_acc": 0.02, "train_acc": 0.02, "val_loss": 0.05, "time": 0.25}  # time: relative
+METRICS = tuple(m.name for m in COMPARED)
+TOLERANCE = {**{m.name: m.tolerance for m in COMPARED}, "time": 0.25}  # time: relative
 SPREAD_K = 3.0
 BAD = (KeyError, TypeError, IndexError, ValueError, AttributeError)  # what a wrongly shaped file raises
 
@@ -167,7 +167,7 @@ def _variant_rows(key, current, base, spread_runs, time_base, tol) -> list[dict]
         ref, cur = _mean(base.stats.get(key, {}).get(metric)), _mean(current.stats.get(key, {}).get(metric))
         n_now = len(current.stats.get(key, {}).get(metric) or ())
         allowed = max(tol[metric], SPREAD_K * _spread(key, metric, spread_runs, n_now))
-        rows.append(_row(*key, metric, ref, cur, allowed, _status(ref, cur, allowed, HIGHER_IS_BETTER[metric])))
+        rows.append(_row(*key, metric, ref, cur, allowed, _status(ref, cur, allowed, METRIC_INFO[metric].higher_is_better)))
     if time_base is not None and key in current.times:
         old, cur = time_base.times.get(key), current.times[key]
         clock = 0 if old is not None and old[0] is not None and cur[0] is not None else 1  # one clock for both

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from suite.ablations import ABLATIONS
 from suite.book_values import BOOK_VALUES, BookValue
-from suite.claims import metric_value
+from suite.metrics import metric_value
 from suite.report import fmt
 
 COMPARABLE_PROFILE = "book"

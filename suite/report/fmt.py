@@ -13,9 +13,11 @@ import math
 from datetime import datetime
 from statistics import fmean, stdev
 
+from suite.metrics import METRICS
+
 MISSING = "–"
 NB = "\u00a0"  # no-break space: a unit never wraps away from its number, nor ± from the mean
-ACCURACY_METRICS = {"val_acc", "train_acc", "gap_acc"}
+ACCURACY_METRICS = {m.name for m in METRICS.values() if m.accuracy}
 
 
 def finite(value) -> bool:

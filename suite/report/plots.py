@@ -25,6 +25,8 @@ import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
 
+from suite.metrics import CURVES as METRIC_CURVES  # noqa: E402
+
 PALETTE = sns.color_palette("colorblind").as_hex()
 WIDTH_IN = 6.7  # the text width of an A4 page with 2 cm margins
 BAND = ("pi", 100)  # min-max over seeds: with 2-5 seeds a percentile band is the honest one
@@ -32,8 +34,7 @@ RC = {"svg.fonttype": "none", "font.family": "DejaVu Sans", "axes.titlesize": 8.
       "xtick.labelsize": 7, "ytick.labelsize": 7, "legend.fontsize": 7.5, "axes.titleweight": "bold",
       "lines.linewidth": 1.5}
 BOOK_MARKER = dict(marker="D", s=20, edgecolors="#1d1d1f", linewidths=0.8, zorder=6)  # the book's values
-CURVES = [("train_loss", "Training loss"), ("val_loss", "Validation loss"),
-          ("train_acc", "Training accuracy"), ("val_acc", "Validation accuracy")]
+CURVES = [(m.name, m.label) for m in METRIC_CURVES]
 
 
 def color(index: int) -> str:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 
 from suite.ablations import ABLATIONS, ABLATIONS_LIST, PROFILES
-from suite.claims import metric_value
+from suite.metrics import METRICS, metric_value
 from suite.report import fmt
 
 # The sections whose notebook plots parameter histograms (Chapter03/Varying_learning_rate_on_*,
@@ -151,16 +151,11 @@ def _variant_rows(name: str, entry: dict, profile: str) -> list[dict]:
     return rows
 
 
-METRIC_WORDS = {"val_acc": "validation accuracy", "train_acc": "training accuracy", "val_loss": "validation loss",
-                "train_loss": "training loss", "train_eval_loss": "training loss (eval mode)",
-                "gap_acc": "the gap between training and validation accuracy",
-                "gap_loss": "the gap between validation and training loss", "min_val_loss": "the lowest validation loss",
-                "weight_abs_mean": "the mean |weight|", "lr": "the learning rate"}
 
 
 def claim_words(claim: dict, labels: dict) -> str:
     """A claim's statistic in words: 'validation accuracy of “a” minus that of “b”, at the last epoch'."""
-    metric = METRIC_WORDS.get(claim["metric"], claim["metric"])
+    metric = METRICS[claim["metric"]].words if claim["metric"] in METRICS else claim["metric"]
     text = f"{metric} of “{labels.get(claim['variant'], claim['variant'])}”"
     if claim.get("baseline"):
         base = f"“{labels.get(claim['baseline'], claim['baseline'])}”"

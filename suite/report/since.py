@@ -17,14 +17,14 @@ from datetime import datetime
 from pathlib import Path
 
 from suite.report import fmt
-from suite.report.sections import METRIC_WORDS, OUTCOME_CLASS
+from suite.metrics import COMPARED, METRICS as METRIC_INFO
+from suite.report.sections import OUTCOME_CLASS
 from suite.results import ResultsError, read_json
 
 REGRESS_FILE = "regress.json"
 STATUSES = ("REGRESSED", "IMPROVED", "CHANGED", "MISSING", "NEW", "OK")  # also the order of the table
 STATUS_CLASS = {"REGRESSED": "regressed", "IMPROVED": "improved", "OK": "ok"}  # the rest: neutral
-METRICS = [("val_acc", "Validation accuracy"), ("train_acc", "Training accuracy"),
-           ("val_loss", "Validation loss"), ("time_s", "Training time")]
+METRICS = [(m.name, m.label) for m in COMPARED] + [("time_s", "Training time")]
 METRIC_TEXT = dict(METRICS)
 OTHER_WORDS = {"IMPROVED": ("improvement", "improvements"),
                "CHANGED": ("reported claim changed", "reported claims changed"),
@@ -176,7 +176,7 @@ def _finding(row: dict) -> str:
         old = row["baseline"]["text"] if row["baseline"] else "absent"
         new = row["current"]["text"] if row["current"] else "absent"
         return f"{row['section']['title']}, claim “{row['claim']}”: {old} → {new}"
-    what = METRIC_WORDS.get(row["metric"], "training time")
+    what = METRIC_INFO[row["metric"]].words if row["metric"] in METRIC_INFO else "training time"
     return (f"{row['section']['title']}, “{row['variant']['label']}”: {what} {row['baseline']} → "
             f"{row['current']} ({row['change']}; allowed {row['allowed']})")
 
