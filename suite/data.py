@@ -18,10 +18,11 @@ import gzip
 import hashlib
 import os
 import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from suite.results import atomic_writer
 
 if TYPE_CHECKING:  # the resolver itself runs without importing torch
     import torch
@@ -101,15 +102,9 @@ def _materialize(found: dict[str, Path], root: Path) -> Path:
         target = raw / name
         if target == source:
             continue
-        fd, tmp = tempfile.mkstemp(dir=raw, prefix=f".{name}.")
-        try:
-            opener = gzip.open if source.suffix == ".gz" else open
-            with opener(source, "rb") as src, os.fdopen(fd, "wb") as dst:
-                shutil.copyfileobj(src, dst, 1 << 20)
-            os.replace(tmp, target)  # atomic: a killed copy never looks complete
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+        opener = gzip.open if source.suffix == ".gz" else open
+        with opener(source, "rb") as src, atomic_writer(target) as dst:  # a killed copy never looks complete
+            shutil.copyfileobj(src, dst, 1 << 20)
     return root
 
 

@@ -17,7 +17,9 @@ import platform
 import subprocess
 import sys
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO, Iterator
 
 from suite.validation import check_results
 
@@ -117,11 +119,12 @@ def umask() -> int:
     return mask
 
 
-def atomic_write(path: str | os.PathLike, data: bytes) -> None:
-    """Write DATA to a temporary file in PATH's folder, fsync, then rename over PATH.
+@contextmanager
+def atomic_writer(path: str | os.PathLike) -> Iterator[BinaryIO]:
+    """A binary stream into a temporary file in PATH's folder; on success fsync, then rename over PATH.
 
-    A reader never sees a half-written file, and a killed writer leaves the previous version.
-    The file gets the permissions an ordinary ``open`` would (0666 less the umask), not
+    A reader never sees a half-written file, and a killed or failed writer leaves the previous
+    version. The file gets the permissions an ordinary ``open`` would (0666 less the umask), not
     mkstemp's private 0600: results are read by other accounts (a CI user, a report job).
     """
     path = Path(path)
@@ -130,13 +133,18 @@ def atomic_write(path: str | os.PathLike, data: bytes) -> None:
     try:
         os.fchmod(fd, 0o666 & ~umask())
         with os.fdopen(fd, "wb") as stream:
-            stream.write(data)
+            yield stream
             stream.flush()
             os.fsync(stream.fileno())
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def atomic_write(path: str | os.PathLike, data: bytes) -> None:
+    with atomic_writer(path) as stream:
+        stream.write(data)
 
 
 def atomic_write_json(path: str | os.PathLike, data) -> None:
@@ -153,6 +161,29 @@ def read_json(path: str | os.PathLike):
         raise ResultsError(f"cannot read results file {path}: {exc}") from None
     except json.JSONDecodeError as exc:
         raise ResultsError(f"malformed results file {path}: {exc}") from None
+
+
+def read_benchmark(folder: str | os.PathLike) -> dict | None:
+    """{(ablation, variant): mean seconds} from the run's pytest-benchmark file; None if it has none.
+
+    The plugin sets each benchmark's group to the ablation and ``extra_info.variant``; benchmarks
+    without a variant are not the suite's and are skipped.
+    """
+    path = Path(folder) / BENCHMARK_FILE
+    if not path.exists():
+        return None
+    data = read_json(path)
+    try:
+        times = {}
+        for bench in data["benchmarks"]:
+            params = bench.get("params") or {}
+            ablation = params.get("ablation") or bench.get("group")
+            variant = params.get("variant") or (bench.get("extra_info") or {}).get("variant")
+            if ablation and variant:
+                times[(ablation, variant)] = float(bench["stats"]["mean"])
+        return times
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise ResultsError(f"malformed benchmark file {path}: {type(exc).__name__}: {exc}") from None
 
 
 def load_results(folder: str | os.PathLike) -> dict:

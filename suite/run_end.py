@@ -6,14 +6,12 @@ hooks. Each one reports in one line on the terminal and never loses the results 
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
-from suite.results import umask
+from suite.results import atomic_writer
 
 if TYPE_CHECKING:
     from suite.session import AblationSession
@@ -31,24 +29,18 @@ class DeferredFile:
 
     def __init__(self, path: Path):
         self.name = str(path)
-        self._path, self._tmp = path, None
+        self._path, self._writer = path, None
         self.active = False
 
     def __bool__(self) -> bool:
         return self.active
 
     def __enter__(self):
-        self._path.parent.mkdir(parents=True, exist_ok=True)
-        self._tmp = tempfile.NamedTemporaryFile(dir=self._path.parent, prefix=".benchmark.", delete=False)
-        os.fchmod(self._tmp.fileno(), 0o666 & ~umask())  # not NamedTemporaryFile's private 0600
-        return self._tmp
+        self._writer = atomic_writer(self._path)
+        return self._writer.__enter__()
 
     def __exit__(self, *exc_info):
-        self._tmp.close()
-        if exc_info[0] is None:
-            os.replace(self._tmp.name, self._path)
-        else:
-            os.unlink(self._tmp.name)
+        return self._writer.__exit__(*exc_info)
 
     def __fspath__(self) -> str:
         # pytest-benchmark >= 5.3 takes --benchmark-json as a path and opens it itself.

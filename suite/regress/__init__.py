@@ -43,9 +43,9 @@ from pathlib import Path
 from statistics import fmean, stdev
 
 from suite.metrics import COMPARED, METRICS as METRIC_INFO, metric_value
-from suite.results import RESULTS_FILE, ResultsError, atomic_write_json, load_results, read_json, umask
+from suite.results import (BENCHMARK_FILE, RESULTS_FILE, ResultsError, atomic_write_json, load_results,
+                           read_benchmark, umask)
 
-BENCHMARK_FILE = "benchmark.json"
 METRICS = tuple(m.name for m in COMPARED)
 TOLERANCE = {**{m.name: m.tolerance for m in COMPARED}, "time": 0.25}  # time: relative
 SPREAD_K = 3.0
@@ -74,7 +74,7 @@ def load_run(folder: str | os.PathLike) -> Run:
     path = Path(folder)
     path = path.parent if path.name == RESULTS_FILE else path
     data = load_results(path)
-    bench = _benchmark_means(path / BENCHMARK_FILE)
+    bench = read_benchmark(path) or {}
     try:
         profile, machine, device = data["profile"], data["machine"] or {}, str(data.get("device", "?"))
         if not isinstance(profile, dict):
@@ -97,17 +97,6 @@ def _extract(ablations: dict, bench: dict) -> tuple[dict, dict, dict]:
         for verdict in entry["verdicts"]:
             verdicts[name, verdict["claim"]] = (verdict["outcome"], bool(verdict["asserted"]))
     return stats, times, verdicts
-
-
-def _benchmark_means(path: Path) -> dict:
-    if not path.exists():
-        return {}
-    data = read_json(path)
-    try:  # the plugin sets group = ablation and extra_info.variant; other benchmarks are not ours
-        return {(b["group"], b["extra_info"]["variant"]): float(b["stats"]["mean"])
-                for b in data["benchmarks"] if "variant" in (b.get("extra_info") or {})}
-    except BAD as exc:
-        raise ResultsError(f"malformed benchmark file {path}: {type(exc).__name__} {exc}") from None
 
 
 def history_runs(history: Path, exclude: str = "") -> list[Run]:

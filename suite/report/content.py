@@ -22,35 +22,15 @@ from suite.report import fmt
 from suite.report.book import book_sections
 from suite.report.sections import OUTCOME_CLASS, ablation_sections, status_text
 from suite.report.since import build_since
-from suite.results import RESULTS_FILE, ResultsError, load_results, read_json
+from suite.results import RESULTS_FILE, ResultsError, load_results, read_benchmark
 
 PROJECT = "chapter3-ablations"
 SUBTITLE = ("Ablations of chapter 3 of “Modern Computer Vision with PyTorch”: "
             "FashionMNIST, MLP 784-1000-10")
-BENCHMARK_FILE = "benchmark.json"
 ENVIRONMENT = [("python", "Python"), ("torch", "PyTorch"), ("cuda", "CUDA (torch build)"), ("cudnn", "cuDNN"),
                ("gpu", "GPU"), ("driver", "NVIDIA driver"), ("cpu", "CPU"), ("cpu_count", "CPU cores"),
                ("torch_threads", "torch threads"), ("platform", "Platform"), ("device", "Device used"),
                ("git_commit", "Git commit"), ("git_dirty", "Uncommitted changes")]
-
-
-def load_benchmark(folder: Path) -> dict | None:
-    """{(ablation, variant): seconds} from benchmark.json, or None when the run left none."""
-    path = folder / BENCHMARK_FILE
-    if not path.exists():
-        return None
-    data = read_json(path)
-    try:
-        times = {}
-        for bench in data["benchmarks"]:
-            params = bench.get("params") or {}
-            ablation = params.get("ablation") or bench.get("group")
-            variant = params.get("variant") or (bench.get("extra_info") or {}).get("variant")
-            if ablation and variant:
-                times[(ablation, variant)] = float(bench["stats"]["mean"])
-        return times
-    except (KeyError, TypeError, ValueError) as exc:
-        raise ResultsError(f"malformed results file {path}: {type(exc).__name__}: {exc}") from None
 
 
 def _wall_time(results: dict, sections: list[dict]) -> tuple[str, bool]:
@@ -231,7 +211,7 @@ def build(run_dir: str | Path) -> dict:
     results = load_results(folder)
     judge_unjudged(results)
     home = folder if folder.is_dir() else folder.parent
-    bench = load_benchmark(home)
+    bench = read_benchmark(home)
     path = folder / RESULTS_FILE if folder.is_dir() else folder
     try:
         sections = ablation_sections(results)

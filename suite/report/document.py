@@ -19,6 +19,7 @@ from markupsafe import Markup
 
 from suite.report import fmt
 from suite.report.content import build
+from suite.results import atomic_write
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 HTML_NAME, PDF_NAME = "report.html", "report.pdf"
@@ -71,15 +72,6 @@ def render(run_dir: str | os.PathLike, out_dir: str | os.PathLike | None = None)
     text = html(build(run_dir))
     html_path, pdf_path = out / HTML_NAME, out / PDF_NAME
     # Written beside the targets and renamed: a reader never opens a half-written report.
-    _replace(html_path, text.encode("utf-8"))
-    _replace(pdf_path, HTML(string=text, base_url=str(TEMPLATES)).write_pdf())
+    atomic_write(html_path, text.encode("utf-8"))
+    atomic_write(pdf_path, HTML(string=text, base_url=str(TEMPLATES)).write_pdf())
     return [html_path, pdf_path]
-
-
-def _replace(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
