@@ -1,0 +1,163 @@
+"""The nightly comparison itself: a run against its baseline and history, row by row.
+
+    from suite.regress.compare import nightly
+    report = nightly("reports/NEW", "~/ablation-history", keep=True)   # dict; ResultsError on bad input
+
+See ``suite.regress`` for the rules (tolerances, spreads, verdict changes, timing).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from pathlib import Path
+from statistics import fmean, stdev
+
+from suite.metrics import COMPARED, METRICS as METRIC_INFO
+from suite.regress.history import METRICS, Run, find_run, unstorable_reason, earlier_runs, history_runs, load_run, store
+from suite.results import RESULTS_FILE, ResultsError, atomic_write_json
+
+TOLERANCE = {**{m.name: m.tolerance for m in COMPARED}, "time": 0.25}  # time: relative
+SPREAD_K = 3.0
+
+
+def _mean(values: list[float] | None) -> float | None:
+    return fmean(values) if values else None
+
+
+def _spread(key: tuple, metric: str, runs: list[Run], n_now: int) -> float:
+    per_run = [r.stats[key][metric] for r in runs if r.stats.get(key, {}).get(metric)]
+    finite = [v for v in per_run if all(map(math.isfinite, v))]
+    sds = [stdev(v) for v in finite if len(v) > 1]  # pooled: three seeds alone give a shaky sd
+    # the latest run's seed count stands for the baseline's
+    seed_term = math.sqrt(fmean(s * s for s in sds) * (1 / len(finite[-1]) + 1 / max(n_now, 1))) if sds else 0.0
+    means = [fmean(v) for v in finite]
+    return max(seed_term, stdev(means) if len(means) > 1 else 0.0)
+
+
+def _status(ref, cur, allowed: float, higher: bool) -> str:
+    if ref is None:
+        return "NEW"
+    if cur is None:
+        return "MISSING"
+    if ref == cur:  # also two infinite losses
+        return "OK"
+    if math.isnan(cur) or math.isnan(ref):
+        return "REGRESSED" if math.isnan(cur) else "IMPROVED"
+    gain = cur - ref if higher else ref - cur
+    return "REGRESSED" if gain < -allowed else "IMPROVED" if gain > allowed else "OK"
+
+
+def _row(ablation, variant, metric, ref, cur, tolerance, status, **extra) -> dict:
+    delta = cur - ref if isinstance(ref, float) and isinstance(cur, float) else None
+    return dict(ablation=ablation, variant=variant, metric=metric, baseline=ref, current=cur, delta=delta,
+                tolerance=tolerance, status=status, **extra)
+
+
+def _variant_rows(key, current, base, spread_runs, time_base, tol) -> list[dict]:
+    rows = []
+    for metric in METRICS:
+        ref, cur = _mean(base.stats.get(key, {}).get(metric)), _mean(current.stats.get(key, {}).get(metric))
+        n_now = len(current.stats.get(key, {}).get(metric) or ())
+        allowed = max(tol[metric], SPREAD_K * _spread(key, metric, spread_runs, n_now))
+        rows.append(_row(*key, metric, ref, cur, allowed, _status(ref, cur, allowed, METRIC_INFO[metric].higher_is_better)))
+    if time_base is not None and key in current.times:
+        old, cur = time_base.times.get(key), current.times[key]
+        clock = 0 if old is not None and old[0] is not None and cur[0] is not None else 1  # one clock for both
+        ref, cur = old and old[clock], cur[clock]
+        change = (cur / ref - 1 if ref > 0 else 0.0) if ref is not None else None
+        status = "NEW" if ref is None else _status(0.0, -change, tol["time"], True)  # slower = a loss
+        rows.append(_row(*key, "time_s", ref, cur, tol["time"], status, relative_delta=change))
+    return rows
+
+
+def _verdict_status(ref: tuple | None, cur: tuple | None) -> str:
+    if ref is None or cur is None:
+        return "NEW" if ref is None else "MISSING"
+    if ref[0] == cur[0]:
+        return "OK"
+    if ref[1] and cur[1]:
+        return "REGRESSED" if cur[0] == "FAIL" else "IMPROVED"
+    return "CHANGED"
+
+
+def compare(current: Run, earlier: list[Run], base: Run | None, time_base: Run | None,
+            tolerance: dict | None = None) -> dict:
+    """The machine-readable comparison: rows, counts, and the trend over EARLIER plus CURRENT."""
+    tol = {**TOLERANCE, **(tolerance or {})}
+    ref = base or Run(Path(), "", "", "", "", [], (), (), {}, {}, {})
+    spread_runs = earlier if base is None or base.run_id in {r.run_id for r in earlier} else [*earlier, base]
+    rows = []
+    for name in current.ablations:
+        keys = [k for k in dict.fromkeys([*current.stats, *ref.stats]) if k[0] == name]
+        for key in keys:
+            rows += _variant_rows(key, current, ref, spread_runs, time_base, tol)
+        for key in dict.fromkeys(k for k in [*current.verdicts, *ref.verdicts] if k[0] == name):
+            old, new = ref.verdicts.get(key), current.verdicts.get(key)
+            rows.append(_row(name, "-", f"claim: {key[1]}", old and old[0], new and new[0], None,
+                             _verdict_status(old, new)))
+    notes = [f"not in this run, not compared: {n}" for n in ref.ablations if n not in current.ablations]
+    if time_base is None:
+        notes.append("time not compared: no earlier run of this profile on this machine")
+    counts = Counter(row["status"] for row in rows)
+    return {"current": _describe(current), "baseline": base and _describe(base),
+            "time_baseline": time_base and _describe(time_base), "tolerance": tol, "spread_k": SPREAD_K,
+            "rows": rows, "counts": dict(counts), "regressed": counts["REGRESSED"] > 0, "notes": notes,
+            "trend": _trend(current, earlier)}
+
+
+def _describe(run: Run) -> dict:
+    return {"run_id": run.run_id, "started": run.started, "device": run.device, "profile": run.profile[0],
+            "path": str(run.path)}
+
+
+def _trend(current: Run, earlier: list[Run]) -> dict:
+    """Per ablation, variant and key metric: the series over the history, oldest first, then now;
+    None where a run lacks the variant, and time only for runs of this machine."""
+    runs = [*earlier, current]
+    series: dict = {}
+    for key in current.stats:
+        values = {m: [_mean(r.stats.get(key, {}).get(m)) for r in runs] for m in METRICS}
+        values["time_s"] = [r.times[key][1] if key in r.times and r.machine == current.machine else None
+                            for r in runs]  # duration_s: every run has one
+        series.setdefault(key[0], {})[key[1]] = values
+    return {"runs": [{**_describe(r), "same_machine": r.machine == current.machine} for r in runs],
+            "series": series}
+
+
+def check(current: Run, history: Path, baseline: str | None = None, tolerance: dict | None = None,
+          create: bool = False) -> dict:
+    """Find the baseline(s) for CURRENT in HISTORY and compare; ResultsError on bad input."""
+    if not (history.is_dir() or create):  # a typo would otherwise pass as "first night"
+        raise ResultsError(f"no history folder at {history}")
+    runs = history_runs(history, exclude=current.run_id) if history.is_dir() else []
+    earlier = earlier_runs(current, runs)
+    if baseline is None and (history / RESULTS_FILE).is_file() and runs:
+        baseline = str(history)  # a single results folder is an explicit baseline
+    if baseline is None:
+        same_machine = [r for r in earlier if r.machine == current.machine]
+        return compare(current, earlier, earlier[-1] if earlier else None,
+                       same_machine[-1] if same_machine else None, tolerance)
+    base = load_run(baseline) if (Path(baseline) / RESULTS_FILE).is_file() else find_run(baseline, runs)
+    if base.profile != current.profile:
+        raise ResultsError(f"baseline {base.run_id} is profile {base.profile}, {current.run_id} is "
+                           f"{current.profile}: only runs of one profile are compared")
+    return compare(current, earlier, base, base if base.machine == current.machine else None, tolerance)
+
+
+def nightly(run_dir, history, baseline: str | None = None, tolerance: dict | None = None, *,
+            keep: bool = False, json_path=None) -> dict:
+    """Compare RUN_DIR with HISTORY, then (KEEP) store it if complete and write the JSON; for the
+    CLI and the pytest plugin alike. Raises ResultsError."""
+    current = load_run(run_dir)
+    report = check(current, Path(history), baseline, tolerance, create=keep)
+    report["stored"] = None
+    if keep and current.status == "complete":
+        report["stored"] = str(store(current.path, history))
+    elif keep:
+        report["notes"].append(f"not stored: {unstorable_reason(current)}")
+    if json_path:
+        atomic_write_json(json_path, report)
+    return report
+
+
