@@ -11,19 +11,15 @@ Each run writes reports/<run-id>/results.json (and pytest-benchmark's benchmark.
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import signal
-import sys
 import warnings
-from datetime import datetime
-from pathlib import Path
 
 import pytest
 
 from suite.ablations import ABLATIONS, PROFILES
 from suite.results import ResultsError
-from suite.run_end import DeferredFile, compare, render_report
+from suite.run_end import DeferredFile
 from suite.session import AblationSession
 
 SESSION = pytest.StashKey[AblationSession]()
@@ -76,19 +72,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="with --ablation-compare: then store this run in DIR")
 
 
-def _run_dir(config: pytest.Config) -> Path:
-    root = Path(config.getoption("ablation_out"))
-    run_id = config.getoption("ablation_run_id")
-    if run_id:
-        return root / run_id
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    candidate, n = root / stamp, 1
-    while candidate.exists():
-        n += 1
-        candidate = root / f"{stamp}-{n}"
-    return candidate
-
-
 def _check_device(device: str) -> None:
     if device.startswith("cuda"):
         import torch
@@ -103,26 +86,11 @@ def _check_device(device: str) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "ablation(name): a case of the named ablation")
     config.addinivalue_line("markers", "xdist_group(name): run in one pytest-xdist worker")
-    device = config.getoption("ablation_device")
-    _check_device(device)
-    profile = PROFILES[config.getoption("ablation_profile")]
-    worker = getattr(config, "workerinput", None)  # set by pytest-xdist on its workers
-    run_dir = Path(worker["ablation_run_dir"]) if worker else _run_dir(config)
-    if worker:
-        device = _pin_worker(device, worker["workerid"])
+    _check_device(config.getoption("ablation_device"))
+    run = config.stash[SESSION] = AblationSession.from_config(config)
     if hasattr(config.option, "benchmark_json") and config.option.benchmark_json is None:
-        config.option.benchmark_json = DeferredFile(run_dir / "benchmark.json")
-    mode = config.getoption("ablation_progress")
-    terminal = sys.stdout.isatty() and not os.environ.get("CI")
-    show = mode == "on" or (mode == "auto" and terminal)
-    config.stash[SESSION] = AblationSession(
-        profile=profile, device=device, seeds=config.getoption("ablation_seeds") or profile.seeds,
-        base_seed=config.getoption("ablation_base_seed"), data_dir=config.getoption("ablation_data_dir"),
-        run_dir=run_dir, command=["pytest", *config.invocation_params.args],
-        worker_id=worker["workerid"] if worker else None,
-        progress=(lambda line: _progress(config, line, rewrite=terminal)) if show else None,
-    )
-    config.pluginmanager.register(_InternalErrorRecorder(config.stash[SESSION]), "ablation-internalerror")
+        config.option.benchmark_json = DeferredFile(run.run_dir / "benchmark.json")
+    config.pluginmanager.register(_InternalErrorRecorder(run), "ablation-internalerror")
     if hasattr(signal, "SIGTERM") and _is_main_thread():
         # A CI runner's cancel sends SIGTERM: end like Ctrl-C, so the results say "interrupted".
         signal.signal(signal.SIGTERM, _raise_interrupt)
@@ -163,15 +131,6 @@ class _InternalErrorRecorder:
         self.run.internal_error = f"pytest internal error: {excinfo.typename}: {excinfo.value}".splitlines()[0]
 
 
-def _pin_worker(device: str, worker_id: str) -> str:
-    """One worker per visible GPU: worker gwN trains on cuda:(N mod the number of GPUs)."""
-    if device != "cuda":
-        return device
-    import torch
-
-    return f"cuda:{int(worker_id.removeprefix('gw')) % max(torch.cuda.device_count(), 1)}"
-
-
 def _is_main_thread() -> bool:
     import threading
 
@@ -180,16 +139,6 @@ def _is_main_thread() -> bool:
 
 def _raise_interrupt(signum, frame):
     raise KeyboardInterrupt(f"signal {signum}")
-
-
-def _progress(config: pytest.Config, line: str, *, rewrite: bool) -> None:
-    reporter = config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is None:
-        return
-    if rewrite:
-        reporter.rewrite(line, erase=True)
-    else:
-        reporter.write_line(line)
 
 
 def _ablation_of(item: pytest.Item) -> str | None:
@@ -328,36 +277,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int):
     """The run's status is settled before any other plugin's session end (pytest-benchmark's
     among them) can fail; the comparison and the report come after, once benchmark.json exists."""
     run = session.config.stash.get(SESSION, None)
-    ending = run is not None and run.owns_folder and run.results["status"] == "running"
-    if ending:
-        ending = _settle(run, exitstatus)
+    ending = run is not None and run.settle(exitstatus)
     try:
         return (yield)
     finally:
-        if ending and run.worker_id is None:
-            if session.config.getoption("ablation_compare"):
-                compare(session, run)
-            if session.config.getoption("ablation_report"):
-                render_report(session.config, run.run_dir)
-
-
-def _settle(run: AblationSession, exitstatus: int) -> bool:
-    """Record how the run ended; False when there is nothing to record (no ablation case ran)."""
-    reason = None
-    if run.worker_id is None:
-        try:
-            run.merge_workers()
-        except ResultsError as exc:
-            reason = f"cannot merge the workers' results: {exc}"
-    if not run.results["ablations"] and not run.results["extras"] and reason is None:
-        return False
-    if exitstatus == pytest.ExitCode.INTERRUPTED:
-        run.finish("interrupted")
-        return True
-    if exitstatus == pytest.ExitCode.INTERNAL_ERROR:
-        reason = reason or run.internal_error or "pytest stopped with an internal error"
-    elif exitstatus == pytest.ExitCode.USAGE_ERROR:
-        reason = reason or "pytest stopped with a usage error"
-    reason = reason or run.measured_nothing()
-    run.finish("error" if reason else "complete", reason)
-    return True
+        if ending:
+            run.end(session)

@@ -1,21 +1,31 @@
 """The run's session object: it owns the results of one pytest run and writes them as they come.
 
-Created by the plugin (``suite.plugin``) and handed to the test cases through fixtures. It trains
-each (ablation, variant) at most once, judges claims from what it holds, and rewrites
-``reports/<run-id>/results.json`` atomically after every change, so an interrupted run still
-leaves a complete, renderable file.
+    run = AblationSession.from_config(config)     # in pytest_configure: reads its own options
+    run.variant("scaling", "raw"); run.judge("scaling")
+    run.settle(exitstatus); run.end(session)      # at the session's end: status, comparison, report
+
+Created by the plugin (``suite.plugin``) and handed to the test cases through fixtures, as
+pytest-benchmark's session is. It trains each (ablation, variant) at most once, judges an ablation
+the moment its last variant is stored, and rewrites ``reports/<run-id>/results.json`` atomically
+after every change, so an interrupted run still leaves a complete, renderable file.
 """
 
 from __future__ import annotations
 
+import os
+import sys
 import time
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
-from suite.ablations import ABLATIONS, Profile, seeds_for
+import pytest
+
+from suite.ablations import ABLATIONS, PROFILES, Profile, seeds_for
 from suite.claims import Verdict
-from suite.results import RESULTS_FILE, SCHEMA, RunFolderLock, atomic_write_json, load_results, machine_info
+from suite.results import (RESULTS_FILE, SCHEMA, ResultsError, RunFolderLock, atomic_write_json, load_results,
+                           machine_info)
+from suite.run_end import compare, render_report
 
 
 def now() -> str:
@@ -54,6 +64,25 @@ class AblationSession:
             "extras": {},
             "worker_id": worker_id,
         }
+
+    @classmethod
+    def from_config(cls, config: pytest.Config) -> AblationSession:
+        """The session of this pytest process, from its own ``--ablation-*`` options."""
+        profile = PROFILES[config.getoption("ablation_profile")]
+        device = config.getoption("ablation_device")
+        worker = getattr(config, "workerinput", None)  # set by pytest-xdist on its workers
+        if worker:  # every worker writes into its controller's run folder
+            run_dir, device = Path(worker["ablation_run_dir"]), _pin_worker(device, worker["workerid"])
+        else:
+            run_dir = _new_run_dir(Path(config.getoption("ablation_out")), config.getoption("ablation_run_id"))
+        mode = config.getoption("ablation_progress")
+        terminal = sys.stdout.isatty() and not os.environ.get("CI")
+        show = mode == "on" or (mode == "auto" and terminal)
+        return cls(profile=profile, device=device, seeds=config.getoption("ablation_seeds") or profile.seeds,
+                   base_seed=config.getoption("ablation_base_seed"), data_dir=config.getoption("ablation_data_dir"),
+                   run_dir=run_dir, command=["pytest", *config.invocation_params.args],
+                   worker_id=worker["workerid"] if worker else None,
+                   progress=(lambda line: _progress(config, line, rewrite=terminal)) if show else None)
 
     # -- training -------------------------------------------------------------------------------
     @property
@@ -197,6 +226,40 @@ class AblationSession:
         errors = [f"{name}: {e['error']}" for name, e in entries.items() if e.get("error")]
         return "no ablation was judged" + (f" ({'; '.join(errors)})" if errors else "")
 
+    # -- the end of the run ---------------------------------------------------------------------
+    def settle(self, exitstatus: int) -> bool:
+        """Record how the run ended, before any other plugin's session end can fail; False when
+        there is nothing to record (this process is not writing a run, or no suite case ran)."""
+        if not self.owns_folder or self.results["status"] != "running":
+            return False
+        reason = None
+        if self.worker_id is None:
+            try:
+                self.merge_workers()
+            except ResultsError as exc:
+                reason = f"cannot merge the workers' results: {exc}"
+        if not self.results["ablations"] and not self.results["extras"] and reason is None:
+            return False
+        if exitstatus == pytest.ExitCode.INTERRUPTED:
+            self.finish("interrupted")
+            return True
+        if exitstatus == pytest.ExitCode.INTERNAL_ERROR:
+            reason = reason or self.internal_error or "pytest stopped with an internal error"
+        elif exitstatus == pytest.ExitCode.USAGE_ERROR:
+            reason = reason or "pytest stopped with a usage error"
+        reason = reason or self.measured_nothing()
+        self.finish("error" if reason else "complete", reason)
+        return True
+
+    def end(self, session: pytest.Session) -> None:
+        """After every plugin's session end (benchmark.json is written): comparison and report."""
+        if self.worker_id is not None:
+            return
+        if session.config.getoption("ablation_compare"):
+            compare(session, self)
+        if session.config.getoption("ablation_report"):
+            render_report(session.config, self.run_dir)
+
     def finish(self, status: str, reason: str | None = None) -> None:
         self.results["finished"] = now()
         self.results["status"] = status
@@ -205,3 +268,34 @@ class AblationSession:
             if entry["status"] == "running":  # stopped between training and judging
                 entry["status"] = "interrupted" if status == "interrupted" else "not run"
         self.save()
+
+
+def _new_run_dir(root: Path, run_id: str | None) -> Path:
+    """ROOT/RUN_ID, or ROOT/<timestamp> (with -2, -3... if a run of the same second exists)."""
+    if run_id:
+        return root / run_id
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    candidate, n = root / stamp, 1
+    while candidate.exists():
+        n += 1
+        candidate = root / f"{stamp}-{n}"
+    return candidate
+
+
+def _pin_worker(device: str, worker_id: str) -> str:
+    """One worker per visible GPU: worker gwN trains on cuda:(N mod the number of GPUs)."""
+    if device != "cuda":
+        return device
+    import torch
+
+    return f"cuda:{int(worker_id.removeprefix('gw')) % max(torch.cuda.device_count(), 1)}"
+
+
+def _progress(config: pytest.Config, line: str, *, rewrite: bool) -> None:
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is None:
+        return
+    if rewrite:
+        reporter.rewrite(line, erase=True)
+    else:
+        reporter.write_line(line)
