@@ -32,9 +32,8 @@ from torch.utils.data import DataLoader, Dataset
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from suite.ablations import ABLATIONS_LIST, PROFILES  # noqa: E402
-from suite.batched import train_batched, train_seeds  # noqa: E402
 from suite.data import Split, load_split, resolve_root  # noqa: E402
-from suite.trainer import TrainConfig, evaluate, train  # noqa: E402
+from suite.trainer import TrainConfig, evaluate, train, train_stack  # noqa: E402
 
 BASELINE = TrainConfig(epochs=1)  # the defaults are the book's baseline
 QUICK = (2048, 1024)  # training and validation images of --quick
@@ -111,9 +110,9 @@ def warm_up(train_split: Split, val: Split, device: torch.device) -> None:
     """CUDA context, cuBLAS handles and the allocator's first blocks, outside every timing."""
     small = Split(train_split.pixels[:1024], train_split.labels[:1024])
     train(BASELINE, seed=0, train=small, val=val)
-    train_batched(BASELINE, seeds=[0, 1], train=small, val=val)
+    train_stack([(BASELINE, 0), (BASELINE, 1)], train=small, val=val, graph=False)
     if device.type == "cuda":
-        train_batched(BASELINE, seeds=[0, 1], train=small, val=val, cuda_graph=True)
+        train_stack([(BASELINE, 0), (BASELINE, 1)], train=small, val=val, graph=True)
 
 
 def main_rows(args, train_split: Split, val: Split, device: torch.device) -> list[tuple[str, float, int, float]]:
@@ -129,8 +128,8 @@ def main_rows(args, train_split: Split, val: Split, device: torch.device) -> lis
     variants = [("(c) train_batched", False)] + ([("(c+graph) train_batched, CUDA graph", True)]
                                                   if device.type == "cuda" and not args.no_graph else [])
     for name, graph in variants:
-        seconds, results = timed(lambda: train_batched(BASELINE, seeds=seeds, train=train_split, val=val,
-                                                       cuda_graph=graph), device, args.repeats)
+        seconds, results = timed(lambda: train_stack([(BASELINE, s) for s in seeds], train=train_split, val=val,
+                                                     graph=graph), device, args.repeats)
         rows.append((name, seconds, len(seeds), statistics.mean(r.history["val_acc"][-1] for r in results)))
         drift = abs(results[0].history["val_loss"][-1] - unbatched_seed0["val_loss"][-1])
         print(f"  {name}: seed 0 val_loss differs from (b) by {drift:.2e} (same init and order; "
@@ -172,8 +171,8 @@ def book_profile(args, train_split: Split, val: Split) -> None:
             print(f"  stopped by the limit before {ablation.name}/{variant}")
             break
         try:
-            train_seeds(cfg, seeds, train=train_split, val=val, on_epoch=stop_when_late,
-                        cuda_graph=not args.no_graph)
+            train_stack([(cfg, s) for s in seeds], train=train_split, val=val, on_epoch=stop_when_late,
+                        graph=not args.no_graph)
         except OutOfTime as late:
             print(f"  stopped by the limit in {ablation.name}/{variant} at epoch {late.args[0]} of {cfg.epochs}")
             break

@@ -16,8 +16,7 @@ import torch
 
 from suite.ablations import Ablation, Profile
 from suite.data import Split, load_split, resolve_root
-from suite.batched import train_seeds
-from suite.trainer import RunResult, TrainConfig, train
+from suite.trainer import RunResult, TrainConfig, train, train_stack
 
 HIST_BINS = 60  # bins of every stored weight/bias/activation histogram
 
@@ -116,12 +115,16 @@ class Workbench:
         """Train VARIANT once per seed; ``on_epoch(seed, epoch, row)`` reports progress."""
         cfg: TrainConfig = ablation.config(variant, self.profile)
         train_split, val_split = self.splits
-        # On a GPU a step of this small model costs its launches: train the seeds as one stacked
-        # model, replayed as CUDA graphs. On a CPU batching gains little, so each seed runs alone.
-        cuda = self.device.type == "cuda"
+        # Interim: the seeds as one stack on a GPU, one run at a time on the CPU.
+        if self.device.type == "cuda":
+            results = train_stack([(cfg, seed) for seed in seeds], train=train_split, val=val_split,
+                                  on_epoch=(lambda k, e, row: on_epoch(seeds[k], e, row)) if on_epoch else None)
+        else:
+            results = [train(cfg, seed=seed, train=train_split, val=val_split,
+                             on_epoch=(lambda e, row, s=seed: on_epoch(s, e, row)) if on_epoch else None)
+                       for seed in seeds]
         runs = []
-        for result in train_seeds(cfg, seeds, train=train_split, val=val_split, on_epoch=on_epoch,
-                                  batched=cuda, cuda_graph=cuda):
+        for result in results:
             activations = None
             if ablation.probe_activations:
                 activations = activation_record(result.model, val_split.pixels.float() * cfg.input_scale)
