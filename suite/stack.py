@@ -203,20 +203,29 @@ class Stack:
             self.loss_sum += loss
 
     def _update(self, grads: Sequence[Tensor]) -> None:
-        """Each run's own SGD or Adam step with its own learning rate: torch's arithmetic, per run."""
+        """Each run's own SGD or Adam step with its own learning rate: torch's arithmetic, per run.
+
+        The moments are updated for all parameters at once (torch._foreach_*: one fused kernel
+        per operation on CUDA, the same per-tensor kernels on the CPU); only the last step, whose
+        size differs per run, is applied per parameter.
+        """
+        grads = list(grads)
         if self.any_adam:  # torch's Adam without capturable: bias corrections in double precision
             count = self.steps.double()
             step_size = (-(self.lr / (1 - BETAS[0] ** count))).float()
             root = ((1 - BETAS[1] ** count) ** 0.5).float()
+            firsts, seconds = [m for m, _ in self.moments], [v for _, v in self.moments]
+            torch._foreach_lerp_(firsts, grads, 1 - BETAS[0])
+            torch._foreach_mul_(seconds, BETAS[1])
+            torch._foreach_addcmul_(seconds, grads, grads, value=1 - BETAS[1])
+            denoms = torch._foreach_sqrt(seconds)
+            torch._foreach_div_(denoms, root)
+            torch._foreach_add_(denoms, ADAM_EPS)
         neg_lr = (-self.lr).float()
         for i, (p, g) in enumerate(zip(self.params, grads)):
             new = p.addcmul(g, _bcast(neg_lr, p)) if self.any_sgd else None  # == p.add_(g, alpha=-lr)
             if self.any_adam:
-                m, v = self.moments[i]
-                m.lerp_(g, 1 - BETAS[0])
-                v.mul_(BETAS[1]).addcmul_(g, g, value=1 - BETAS[1])
-                denom = (v.sqrt() / root).add_(ADAM_EPS)
-                adam = p.addcdiv(m * _bcast(step_size, p), denom)
+                adam = p.addcdiv(firsts[i] * _bcast(step_size, p), denoms[i])
                 new = adam if new is None else torch.where(_bcast(self.is_adam, p), adam, new)
             p.copy_(new)
 
