@@ -27,8 +27,9 @@ from suite.planner import PlannedRun, Request, distinct_runs, pack, requests_for
 from suite.trainer import RunResult, TrainConfig, train_stack
 
 HIST_BINS = 60  # bins of every stored weight/bias/activation histogram
-# Runs per stack. CPU: one at a time; 3 seeds stacked took 12.2 s against 8.5 s one after another
-# for one ci baseline epoch (docs/gpu.md). CUDA: a step costs its launches, so stack widely.
+# Runs per stack. CPU: one at a time; for one ci baseline epoch of 3 seeds a stack of 3 tied with
+# one run after another (median 3.98 s vs 4.18 s, best 3.70 s vs 3.67 s; docs/gpu.md), and single
+# runs report progress and lose less when interrupted. CUDA: a step costs its launches, so stack.
 MAX_STACK = {"cpu": 1, "cuda": 32}
 
 
