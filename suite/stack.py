@@ -2,10 +2,10 @@
 
     from suite.stack import Stack
     stack = Stack([(cfg_a, 0), (cfg_b, 1)], features=784, device=torch.device("cpu"))
-    stack.step(idx)            # idx [K, B]: one optimizer step of every live run
+    stack.step(idx, pixels, labels)   # idx [K, B]: one optimizer step of every live run
     stack.evaluate(x, y)       # per-run summed loss and correct count, on the device
 
-Used by ``suite.trainer.train_stack``, which owns the epoch loop. Runs in one stack share the
+Used by ``suite.trainer.train_stack``, which owns the epoch loop and the CUDA graph. Runs in one stack share the
 model shape (hidden widths, batch norm) and the batch size; everything else is a per-run tensor
 with a leading K dimension: input scale, learning rate, optimizer (SGD or Adam, selected per run),
 dropout rate and masks, L1/L2 coefficients, train/eval mode (the book's eval-mode slip), batch-norm
@@ -18,7 +18,6 @@ kernels and optimizer arithmetic) for every config without dropout.
 
 from __future__ import annotations
 
-import warnings
 from typing import Sequence
 
 import torch
@@ -27,7 +26,6 @@ from torch.nn import functional as F
 
 BETAS, ADAM_EPS = (0.9, 0.999), 1e-8  # torch.optim.Adam's defaults, as the book uses them
 EVAL_CHUNK = 10_000  # rows per forward pass when evaluating a whole split
-GRAPH_WARMUP = 3  # eager steps before a CUDA graph capture (lazy cuBLAS handles, allocator)
 M32 = 0xFFFF_FFFF
 
 
@@ -106,7 +104,9 @@ class Stack:
         self.vars = [stacked(m.running_var for m in layer) for layer in zip(*norms)]
         self.tracked = [torch.zeros(k, dtype=torch.long, device=device) for _ in self.means]
         self.pending: list[tuple[Tensor, Tensor]] = []  # running statistics to write after backward
-        self.params = self.weights + self.biases + self.gammas + self.betas
+        # In nn.Sequential's order (Linear, BatchNorm1d, Linear...): the penalty sums them so.
+        norm_params = [[g, b] for g, b in zip(self.gammas, self.betas)] + [[]] * (len(self.weights) - len(self.gammas))
+        self.params = [t for w, b, n in zip(self.weights, self.biases, norm_params) for t in (w, b, *n)]
         # Per-run settings, as tensors so that a captured CUDA graph reads their current values.
         self.scale = _per_run([c.input_scale for c in cfgs], device).view(k, 1, 1)
         self.lr = _per_run([c.lr for c in cfgs], device, torch.float64)  # as torch keeps lr: a double
@@ -144,7 +144,7 @@ class Stack:
             updated = (mean.clone(), var.clone())  # written back after backward (saved tensors)
             batch = F.batch_norm(flat, *updated, gamma, beta, True, 0.1, 1e-5)
             frozen = F.batch_norm(flat, mean, var, gamma, beta, False, 0.1, 1e-5)
-            out = torch.where(self.training.repeat_interleave(width), batch, frozen)
+            out = torch.where(self.training.view(k, 1).expand(k, width).reshape(-1), batch, frozen)
             mask = self.training.view(k, 1)
             self.pending += [(mean, torch.where(mask, updated[0].view(k, width), mean.view(k, width))),
                              (var, torch.where(mask, updated[1].view(k, width), var.view(k, width)))]
@@ -273,42 +273,3 @@ class Stack:
             module.running_var.copy_(self.vars[i][k])
             module.num_batches_tracked.copy_(self.tracked[i][k])
         return model
-
-
-class Stepper:
-    """Calls ``Stack.step``; on CUDA full-size steps replay one captured graph per stack."""
-
-    def __init__(self, stack: Stack, pixels: Tensor, labels: Tensor, batch: int, graph: bool):
-        self.stack, self.pixels, self.labels = stack, pixels, labels
-        self.graph = graph and pixels.device.type == "cuda"
-        self.idx = torch.zeros(len(stack.cfgs), batch, dtype=torch.long, device=pixels.device)
-        self.captured: torch.cuda.CUDAGraph | None = None
-        self.warm = 0
-
-    def __call__(self, idx: Tensor) -> None:
-        if not self.graph or idx.shape != self.idx.shape:  # the short last batch runs eagerly
-            return self.stack.step(idx, self.pixels, self.labels)
-        if self.captured is None:
-            if self.warm < GRAPH_WARMUP:  # on a side stream, as torch's capture recipe asks
-                self.warm += 1
-                side = torch.cuda.Stream()
-                side.wait_stream(torch.cuda.current_stream())
-                with torch.cuda.stream(side):
-                    self.stack.step(idx, self.pixels, self.labels)
-                return torch.cuda.current_stream().wait_stream(side)
-            self._capture()
-            if self.captured is None:
-                return self.stack.step(idx, self.pixels, self.labels)
-        self.idx.copy_(idx)
-        self.captured.replay()
-
-    def _capture(self) -> None:
-        graph = torch.cuda.CUDAGraph()
-        try:
-            with torch.cuda.graph(graph):
-                self.stack.step(self.idx, self.pixels, self.labels)
-        except RuntimeError as exc:  # an op that cannot be captured: train on, eagerly
-            warnings.warn(f"CUDA graph capture failed, training eagerly: {exc}", stacklevel=3)
-            self.graph = False
-            return
-        self.captured = graph

@@ -16,16 +16,18 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
 from dataclasses import asdict, dataclass, field
 from typing import Callable, Sequence
 
 import torch
-from torch import nn
+from torch import Tensor, nn
 
 from suite.data import Split
-from suite.stack import EVAL_CHUNK, Stack, Stepper
+from suite.stack import EVAL_CHUNK, Stack
 
 OnEpoch = Callable[[int, int, dict], None]  # (index of the run in the stack, epoch, row)
+GRAPH_WARMUP = 3  # eager steps before a CUDA graph capture (lazy cuBLAS handles, allocator)
 
 
 @dataclass(frozen=True)
@@ -114,6 +116,45 @@ def _plateau(cfg: TrainConfig) -> torch.optim.lr_scheduler.ReduceLROnPlateau | N
     return torch.optim.lr_scheduler.ReduceLROnPlateau(
         stand_in, factor=cfg.plateau_factor, patience=cfg.plateau_patience,
         threshold=cfg.plateau_threshold, threshold_mode="abs", min_lr=cfg.plateau_min_lr)
+
+
+class Stepper:
+    """Calls ``Stack.step``; on CUDA full-size steps replay one captured graph per stack."""
+
+    def __init__(self, stack: Stack, pixels: Tensor, labels: Tensor, batch: int, graph: bool):
+        self.stack, self.pixels, self.labels = stack, pixels, labels
+        self.graph = graph and pixels.device.type == "cuda"
+        self.idx = torch.zeros(len(stack.cfgs), batch, dtype=torch.long, device=pixels.device)
+        self.captured: torch.cuda.CUDAGraph | None = None
+        self.warm = 0
+
+    def __call__(self, idx: Tensor) -> None:
+        if not self.graph or idx.shape != self.idx.shape:  # the short last batch runs eagerly
+            return self.stack.step(idx, self.pixels, self.labels)
+        if self.captured is None:
+            if self.warm < GRAPH_WARMUP:  # on a side stream, as torch's capture recipe asks
+                self.warm += 1
+                side = torch.cuda.Stream()
+                side.wait_stream(torch.cuda.current_stream())
+                with torch.cuda.stream(side):
+                    self.stack.step(idx, self.pixels, self.labels)
+                return torch.cuda.current_stream().wait_stream(side)
+            self._capture()
+            if self.captured is None:
+                return self.stack.step(idx, self.pixels, self.labels)
+        self.idx.copy_(idx)
+        self.captured.replay()
+
+    def _capture(self) -> None:
+        graph = torch.cuda.CUDAGraph()
+        try:
+            with torch.cuda.graph(graph):
+                self.stack.step(self.idx, self.pixels, self.labels)
+        except RuntimeError as exc:  # an op that cannot be captured: train on, eagerly
+            warnings.warn(f"CUDA graph capture failed, training eagerly: {exc}", stacklevel=3)
+            self.graph = False
+            return
+        self.captured = graph
 
 
 def train_stack(

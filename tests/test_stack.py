@@ -164,3 +164,17 @@ def test_init_is_the_books_modules(tiny, monkeypatch):
     result = train_stack([(replace(cfg, epochs=0), 7)], train=tiny[0], val=tiny[1])[0]
     assert torch.equal(result.model[0].weight, expected[0].weight)
     assert suite.trainer.HISTORY_KEYS == tuple(result.history)
+
+
+@pytest.mark.parametrize("cfg", [TrainConfig(batch_norm=True, hidden=(64, 32)), TrainConfig(hidden=())])
+def test_the_stack_holds_every_parameter_in_the_models_order(cfg):
+    """The penalty sums the parameters in this order, as model.parameters() does."""
+    from suite.stack import Stack
+
+    stack = Stack([(cfg, 0), (cfg, 1)], 784, torch.device("cpu"))
+    torch.manual_seed(1)
+    model = build_model(cfg)
+    mine = [p[1].reshape(-1) for p in stack.params]
+    assert len(mine) == len(list(model.parameters()))
+    for ours, theirs in zip(mine, model.parameters()):
+        assert torch.equal(ours, theirs.detach().reshape(-1))
