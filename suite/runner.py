@@ -139,7 +139,7 @@ class Workbench:
         self.data_dir = data_dir
         self.max_stack = max_stack or MAX_STACK.get(self.device.type, 1)
         self._splits: tuple[Split, Split] | None = None
-        self.expected: list[Request] = []
+        self.expected: list[Request] | None = None  # None: every ablation, once seeds are known
         self.cache: dict[tuple, list[Trained]] = {}
         self.stacks: list[dict] = []  # every stack trained, in order
         self._ids = count(1)
@@ -190,18 +190,21 @@ class Workbench:
 
     def _ensure(self, requests: list[Request], on_epoch: OnVariantEpoch | None) -> None:
         """Train, in stacks, every run REQUESTS need that the cache cannot serve."""
-        if not self.expected:
+        if self.expected is None:
             self.expect(ABLATIONS_LIST, sorted({r.seed for r in requests}))
         missing = [r for r in requests if self._find(r) is None]
-        known = {(r.ablation, r.variant, r.seed, r.cfg) for r in self.expected}
-        planned = distinct_runs(self.expected)  # expected requests: the longest length, with snapshots
+        expected = set(self.expected)
+        # Expected requests train at the longest length any expected request of their run needs,
+        # with snapshots; others (the mode probe, other seeds) at their own, unless they share
+        # a run with an expected request that trains now.
+        planned_keys = {run_key(r.cfg, r.seed) for r in missing if r in expected}
+        others = [r for r in missing if r not in expected]
+        planned = distinct_runs(self.expected + [r for r in others if run_key(r.cfg, r.seed) in planned_keys])
+        unplanned = distinct_runs(others)
         todo: dict[tuple, tuple[PlannedRun, Request]] = {}
         for request in missing:
             key = run_key(request.cfg, request.seed)
-            if (request.ablation, request.variant, request.seed, request.cfg) in known:
-                todo.setdefault(key, (planned[key], request))
-            else:  # outside the plan: at its own length
-                todo.setdefault(key, (distinct_runs([request])[key], request))
+            todo.setdefault(key, ((planned if key in planned_keys else unplanned)[key], request))
         for stack in pack([run for run, _ in todo.values()], max_stack=self.max_stack, train_size=len(self.splits[0])):
             self._train(stack, [todo[run.key][1] for run in stack], on_epoch)
 

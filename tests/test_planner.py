@@ -131,3 +131,13 @@ def test_records_keep_the_stored_format(tiny):
     assert set(record["runs"][0]) == {"seed", "history", "diverged_epoch", "wall_s", "weight_abs_mean",
                                       "parameters", "stack"}
     assert record["config"] == replace(ALPHA.config("fast", TINY)).as_dict()
+
+
+def test_requests_outside_the_plan_share_a_run_when_they_can(tiny):
+    bench = Workbench(TINY, "cpu")
+    bench.expect([], [0])
+    cfg = ALPHA.config("long", TINY)
+    bench.mode_probe(replace(cfg, dropout=0.25, epochs=1), [0])
+    records = [bench.run_variant(ALPHA, name, [0]) for name in ("short", "long")]  # not expected
+    assert [s["epochs"] for s in bench.stacks] == [[1], [1], [3]]  # short first: its own length
+    assert [len(r["runs"][0]["history"]["val_acc"]) for r in records] == [1, 3]
