@@ -1,23 +1,26 @@
-"""Time one epoch of the book's baseline on one GPU: the book's own loop against this suite's trainers.
+"""Time the trainer on one GPU: one baseline epoch, and the whole book profile through the planner.
 
-    python benchmarks/gpu_bench.py                                   # CUDA, well under 4 minutes
-    python benchmarks/gpu_bench.py --with-book-profile --book-limit-s 600   # + every ablation
-    python benchmarks/gpu_bench.py --device cpu --quick              # smoke test, tiny subset
+    python benchmarks/gpu_bench.py --with-book-profile      # one H100: well under 9 minutes
+    python benchmarks/gpu_bench.py                          # the baseline epoch only, ~1 minute
+    python benchmarks/gpu_bench.py --device cpu --smoke --with-book-profile   # smoke test, no GPU
 
 Baseline: the full 60k training split, MLP 784-1000-10, SGD lr 0.01, batch 32, pixels / 255.
 Rows: (a) the book's notebook loop (a per-sample Dataset whose __getitem__ moves each image to
-the device, DataLoader(batch_size=32, shuffle=True), loss.item() per batch); (b) suite.trainer.train,
-one seed; (c) suite.batched.train_batched, all seeds at once; (c+graph) the same, steps replayed
-as a CUDA graph (CUDA only); (d, optional) the whole `book` profile, every ablation and variant,
-batched, stopped at the first epoch end after --book-limit-s. (b) and the (c) rows also evaluate the 60k + 10k images
-once per epoch, as the suite does; (a) only trains, as the book's timed loop does.
+the device, DataLoader(batch_size=32, shuffle=True), loss.item() per batch); (b) the trainer, a
+stack of one run; (c) a stack of --seeds runs (CUDA graphs on CUDA). (b) and (c) also evaluate
+the 60k + 10k images once per epoch, as the suite does; (a) only trains, as the book's loop does.
+Then, with --with-book-profile, (d) every ablation of the `book` profile as the Workbench runs it
+(planner: each distinct run once, prefixes served, stacks of up to --max-stack runs) for each of
+--profile-seeds (default 3 and 10), each stopped after --book-limit-s and extrapolated by
+run-steps. Every row prints run-steps per second (one optimizer step of one run) and its time
+per run-step against a floor of FLOOR_US: about what one step of this model costs in memory
+traffic on an H100 (weights, gradients and Adam state read and written once, ~3.2 MB x ~5).
 """
 
 from __future__ import annotations
 
 import argparse
 import platform
-import statistics
 import subprocess
 import sys
 import time
@@ -31,13 +34,15 @@ from torch.utils.data import DataLoader, Dataset
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from suite.ablations import ABLATIONS_LIST, PROFILES  # noqa: E402
-from suite.batched import train_batched, train_seeds  # noqa: E402
+from suite.ablations import ABLATIONS_LIST, PROFILES, Profile  # noqa: E402
 from suite.data import Split, load_split, resolve_root  # noqa: E402
-from suite.trainer import TrainConfig, evaluate, train  # noqa: E402
+from suite.planner import distinct_runs, requests_for  # noqa: E402
+from suite.runner import Workbench  # noqa: E402
+from suite.trainer import TrainConfig, evaluate, train_stack  # noqa: E402
 
 BASELINE = TrainConfig(epochs=1)  # the defaults are the book's baseline
-QUICK = (2048, 1024)  # training and validation images of --quick
+SMOKE = (2048, 1024)  # training and validation images of --smoke
+FLOOR_US = 10.0  # microseconds per run-step: the memory-traffic floor quoted against every row
 
 
 class BookDataset(Dataset):
@@ -81,7 +86,7 @@ def book_epoch(train_cpu: Split, val: Split, device: torch.device) -> tuple[floa
 
 
 def timed(run: Callable[[], list], device: torch.device, repeats: int) -> tuple[float, list]:
-    """Fastest of REPEATS runs (the machine is shared with nothing, but clocks ramp), and its results."""
+    """Fastest of REPEATS runs (clocks ramp; the first run also captures graphs), and its results."""
     times, results = [], []
     for _ in range(repeats):
         sync(device)
@@ -107,93 +112,91 @@ def machine(device: torch.device) -> list[str]:
     return lines
 
 
-def warm_up(train_split: Split, val: Split, device: torch.device) -> None:
-    """CUDA context, cuBLAS handles and the allocator's first blocks, outside every timing."""
-    small = Split(train_split.pixels[:1024], train_split.labels[:1024])
-    train(BASELINE, seed=0, train=small, val=val)
-    train_batched(BASELINE, seeds=[0, 1], train=small, val=val)
-    if device.type == "cuda":
-        train_batched(BASELINE, seeds=[0, 1], train=small, val=val, cuda_graph=True)
+def rate(seconds: float, run_steps: int) -> str:
+    return (f"{run_steps / seconds:10.0f} run-steps/s, {seconds / run_steps * 1e6:7.1f} us/run-step "
+            f"= {seconds / run_steps * 1e6 / FLOOR_US:5.1f}x the {FLOOR_US:.0f} us floor")
 
 
-def main_rows(args, train_split: Split, val: Split, device: torch.device) -> list[tuple[str, float, int, float]]:
-    """(name, seconds, seeds, mean validation accuracy) per row."""
+def baseline_rows(args, train_split: Split, val: Split, device: torch.device) -> None:
+    """(a), (b), (c): one epoch of the baseline."""
+    steps = -(-len(train_split) // BASELINE.batch_size)
+    small = Split(train_split.pixels[:1024], train_split.labels[:1024])  # warm-up: context, handles
+    train_stack([(BASELINE, 0), (BASELINE, 1)], train=small, val=val)
+    seconds, acc = book_epoch(Split(train_split.pixels.cpu(), train_split.labels.cpu()), val, device)
+    print(f"(a) book loop, DataLoader          {seconds:7.2f} s  val_acc {acc:.3f}  {rate(seconds, steps)}", flush=True)
+    reference = seconds
+    one_s, one = timed(lambda: train_stack([(BASELINE, 0)], train=train_split, val=val), device, args.repeats)
+    print(f"(b) trainer, stack of 1            {one_s:7.2f} s  val_acc {one[0].history['val_acc'][-1]:.3f}  "
+          f"{rate(one_s, steps)}  ({reference / one_s:.1f}x (a))", flush=True)
     seeds = list(range(args.seeds))
-    cpu_train = Split(train_split.pixels.cpu(), train_split.labels.cpu())
-    seconds, acc = book_epoch(cpu_train, val, device)
-    rows = [("(a) book loop, DataLoader", seconds, 1, acc)]
-    print(f"  (a) done in {seconds:.2f} s", flush=True)
-    seconds, result = timed(lambda: [train(BASELINE, seed=0, train=train_split, val=val)], device, args.repeats)
-    rows.append(("(b) suite.trainer.train", seconds, 1, result[0].history["val_acc"][-1]))
-    unbatched_seed0 = result[0].history
-    variants = [("(c) train_batched", False)] + ([("(c+graph) train_batched, CUDA graph", True)]
-                                                  if device.type == "cuda" and not args.no_graph else [])
-    for name, graph in variants:
-        seconds, results = timed(lambda: train_batched(BASELINE, seeds=seeds, train=train_split, val=val,
-                                                       cuda_graph=graph), device, args.repeats)
-        rows.append((name, seconds, len(seeds), statistics.mean(r.history["val_acc"][-1] for r in results)))
-        drift = abs(results[0].history["val_loss"][-1] - unbatched_seed0["val_loss"][-1])
-        print(f"  {name}: seed 0 val_loss differs from (b) by {drift:.2e} (same init and order; "
-              f"rounding only)", flush=True)
-    return rows
-
-
-def print_table(rows: list[tuple[str, float, int, float]]) -> None:
-    reference = rows[0][1]
-    print(f"\n{'row':38} {'seeds':>5} {'time s':>8} {'s/seed':>8} {'speedup':>8} {'per seed':>9} {'val_acc':>8}")
-    for name, seconds, seeds, acc in rows:
-        print(f"{name:38} {seeds:5d} {seconds:8.2f} {seconds / seeds:8.2f} {reference / seconds:7.1f}x "
-              f"{reference * seeds / seconds:8.1f}x {acc:8.3f}")
-    print("speedup: (a)'s time / the row's time; per seed: the same for the time per seed.")
+    many_s, many = timed(lambda: train_stack([(BASELINE, s) for s in seeds], train=train_split, val=val),
+                         device, args.repeats)
+    drift = abs(many[0].history["val_loss"][-1] - one[0].history["val_loss"][-1])
+    print(f"(c) trainer, stack of {len(seeds):<2d}           {many_s:7.2f} s  val_acc {many[0].history['val_acc'][-1]:.3f}  "
+          f"{rate(many_s, steps * len(seeds))}  ({reference * len(seeds) / many_s:.1f}x (a) per run)", flush=True)
+    print(f"    seed 0 of (c) differs from (b) by {drift:.1e} in validation loss (rounding only)", flush=True)
 
 
 class OutOfTime(Exception):
     pass
 
 
-def book_profile(args, train_split: Split, val: Split) -> None:
-    """Every ablation's every variant of the book profile, batched over seeds, within a time limit."""
-    work = [(a, v.name, a.config(v.name, PROFILES["book"])) for a in ABLATIONS_LIST for v in a.variants]
-    if args.quick:  # the smoke test visits every config for one epoch
-        work = [(a, v, replace(cfg, epochs=1)) for a, v, cfg in work]
-    total = sum(cfg.epochs for *_, cfg in work)
-    seeds, done, start = list(range(args.seeds)), 0, time.perf_counter()
+def smoke_ablations() -> list:
+    """The book's ablations with epochs cut to a tenth (at most 2), for a smoke test of the planner."""
+    cut = []
+    for ablation in ABLATIONS_LIST:
+        short = lambda o: {**o, "epochs": max(1, min(2, o["epochs"] // 10))} if "epochs" in o else o  # noqa: E731
+        cut.append(replace(ablation, base=short(ablation.base), ci={},
+                           variants=tuple(replace(v, overrides=short(v.overrides)) for v in ablation.variants)))
+    return cut
+
+
+def book_profile(args, profile: Profile, seeds: int, ablations: list) -> None:
+    """(d): every ablation as the Workbench runs it, within --book-limit-s, extrapolated by run-steps."""
+    bench = Workbench(profile, args.device, args.data_dir, max_stack=args.max_stack)
+    train_size = len(bench.splits[0])
+    steps = lambda cfg: -(-train_size // min(cfg.batch_size, train_size))  # noqa: E731
+    requests = requests_for(ablations, profile, range(seeds))
+    total = sum(run.cfg.epochs * steps(run.cfg) for run in distinct_runs(requests).values())
+    asked = sum(r.cfg.epochs * steps(r.cfg) for r in requests)
+    bench.expect(ablations, list(range(seeds)))
+    done = 0
+    start = time.perf_counter()
     deadline = start + args.book_limit_s
-    print(f"\n(d) book profile: {len(work)} variants, {total} epochs per seed, {len(seeds)} seeds, "
-          f"limit {args.book_limit_s:.0f} s", flush=True)
+    print(f"\n(d) {profile.name} profile, {seeds} seeds, stacks of up to {bench.max_stack}: {total} run-steps "
+          f"to train ({asked} asked for; {1 - total / asked:.1%} served from identical runs and prefixes)", flush=True)
 
-    def stop_when_late(seed: int, epoch: int, row: dict) -> None:
+    def count(variant: str, seed: int, epoch: int, row: dict) -> None:
+        nonlocal done
+        done += steps(ablation.config(variant, profile))
         if time.perf_counter() > deadline:
-            raise OutOfTime(epoch)
+            raise OutOfTime()
 
-    for ablation, variant, cfg in work:
+    for ablation in ablations:
         began = time.perf_counter()
-        if began > deadline:
-            print(f"  stopped by the limit before {ablation.name}/{variant}")
-            break
         try:
-            train_seeds(cfg, seeds, train=train_split, val=val, on_epoch=stop_when_late,
-                        cuda_graph=not args.no_graph)
-        except OutOfTime as late:
-            print(f"  stopped by the limit in {ablation.name}/{variant} at epoch {late.args[0]} of {cfg.epochs}")
+            bench.run_ablation(ablation, list(range(seeds)), count)
+        except OutOfTime:
+            print(f"    stopped by --book-limit-s in {ablation.name}")
             break
-        done += cfg.epochs
-        print(f"  {ablation.name}/{variant}: {cfg.epochs} epochs in {time.perf_counter() - began:.1f} s", flush=True)
+        print(f"    {ablation.name:11s} {time.perf_counter() - began:7.1f} s", flush=True)
+    sync(bench.device)
     elapsed = time.perf_counter() - start
-    print(f"(d) {done} of {total} epochs (per seed) in {elapsed:.1f} s"
-          + (f"; all of them would take about {elapsed * total / done / 60:.1f} min at this rate"
-             if 0 < done < total else ""))
+    note = "" if done >= total else f"; all {total} would take about {elapsed * total / done:.0f} s at this rate"
+    print(f"(d) {done} of {total} run-steps in {elapsed:.1f} s: {rate(elapsed, max(done, 1))}{note}", flush=True)
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cuda", help="cuda (default), cuda:N or cpu")
-    parser.add_argument("--quick", action="store_true", help=f"{QUICK[0]} training, {QUICK[1]} validation images")
-    parser.add_argument("--seeds", type=int, default=3, help="seeds trained together in the batched rows")
+    parser.add_argument("--smoke", "--quick", action="store_true",
+                        help=f"{SMOKE[0]} training, {SMOKE[1]} validation images; profile epochs cut to <= 2")
+    parser.add_argument("--seeds", type=int, default=3, help="runs stacked in row (c)")
     parser.add_argument("--repeats", type=int, default=3, help="timed runs of (b) and (c); the fastest counts")
-    parser.add_argument("--no-graph", action="store_true", help="skip CUDA graphs")
-    parser.add_argument("--with-book-profile", action="store_true", help="(d): every ablation, batched")
-    parser.add_argument("--book-limit-s", type=float, default=600.0, help="stop (d) after this many seconds")
+    parser.add_argument("--with-book-profile", action="store_true", help="(d): every ablation through the planner")
+    parser.add_argument("--profile-seeds", default="3,10", help="seed counts of (d), comma-separated")
+    parser.add_argument("--max-stack", type=int, help="runs per stack in (d) (default: the Workbench's)")
+    parser.add_argument("--book-limit-s", type=float, default=150.0, help="stop each (d) after this many seconds")
     parser.add_argument("--data-dir", help="FashionMNIST folder (default: found automatically)")
     return parser.parse_args(argv)
 
@@ -202,19 +205,22 @@ def main(argv: list[str]) -> int:
     args = parse(argv)
     device = torch.device(args.device)
     if device.type == "cuda" and not torch.cuda.is_available():
-        print(f"no CUDA device (torch {torch.__version__}); use --device cpu --quick for a smoke test")
+        print(f"no CUDA device (torch {torch.__version__}); use --device cpu --smoke for a smoke test")
         return 2
     for line in machine(device):
         print(line)
     root = resolve_root(args.data_dir)
-    limits = QUICK if args.quick else (None, None)
+    limits = SMOKE if args.smoke else (None, None)
     train_split = load_split(root, train=True, device=str(device), limit=limits[0])
     val = load_split(root, train=False, device=str(device), limit=limits[1])
-    print(f"data: {len(train_split)} training, {len(val)} validation images; baseline {BASELINE}", flush=True)
-    warm_up(train_split, val, device)
-    print_table(main_rows(args, train_split, val, device))
+    print(f"data: {len(train_split)} training, {len(val)} validation images; baseline: SGD lr 0.01, batch 32, "
+          f"one epoch", flush=True)
+    baseline_rows(args, train_split, val, device)
     if args.with_book_profile:
-        book_profile(args, train_split, val)
+        profile = replace(PROFILES["book"], train_size=limits[0], val_size=limits[1])
+        ablations = smoke_ablations() if args.smoke else ABLATIONS_LIST
+        for seeds in map(int, args.profile_seeds.split(",")):
+            book_profile(args, profile, seeds, ablations)
     return 0
 
 

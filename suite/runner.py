@@ -3,23 +3,34 @@
     from suite.runner import Workbench
     bench = Workbench(profile=PROFILES["ci"], device="cpu")
     record = bench.run_variant(ABLATIONS["scaling"], "scaled", seeds=[0, 1, 2])
+    records = bench.run_ablation(ABLATIONS["dropout"], seeds=[0, 1, 2])   # {variant: record}
 
 This is the glue between the experiment specs (``suite.ablations``) and the trainer, used by the
-pytest plugin and by the flake-rate script alike.
+pytest plugin and by the flake-rate script alike. The Workbench trains each distinct run once
+(``suite.planner``): identical runs of other ablations and shorter prefixes of a longer run are
+served from its cache of finished runs, and runs are packed into stacks sized for the device.
 """
 
 from __future__ import annotations
 
-from typing import Callable
+import copy
+import time
+from dataclasses import dataclass
+from itertools import count
+from typing import Callable, Iterable
 
 import torch
 
-from suite.ablations import Ablation, Profile
+from suite.ablations import ABLATIONS, ABLATIONS_LIST, Ablation, Profile
 from suite.data import Split, load_split, resolve_root
-from suite.batched import train_seeds
-from suite.trainer import RunResult, TrainConfig, train
+from suite.planner import PlannedRun, Request, distinct_runs, pack, requests_for, run_key
+from suite.trainer import RunResult, TrainConfig, train_stack
 
 HIST_BINS = 60  # bins of every stored weight/bias/activation histogram
+# Runs per stack. CPU: one at a time; for one ci baseline epoch of 3 seeds a stack of 3 tied with
+# one run after another (median 3.98 s vs 4.18 s, best 3.70 s vs 3.67 s; docs/gpu.md), and single
+# runs report progress and lose less when interrupted. CUDA: a step costs its launches, so stack.
+MAX_STACK = {"cpu": 1, "cuda": 32}
 
 
 def resolve_device(requested: str) -> torch.device:
@@ -87,14 +98,51 @@ def serialize(result: RunResult, *, activations: dict | None = None) -> dict:
     }
 
 
-class Workbench:
-    """Owns the device-resident data of one profile and runs variants on it."""
+@dataclass
+class Trained:
+    """A finished run in the Workbench's cache: every epoch's history and the models requests need."""
 
-    def __init__(self, profile: Profile, device: str = "auto", data_dir: str | None = None):
+    cfg: TrainConfig  # as trained: ``epochs`` is the longest request's
+    result: RunResult  # history of all its epochs, final model, snapshots at shorter requests' ends
+    stack: dict  # the stack it trained in: {"id", "runs", "seconds", "device"}
+    share_s: float  # its share of the stack's time: seconds * its epochs / the stack's run-epochs
+    owner: str | None = None  # the request charged with its cost, "ablation/variant"
+
+    def serve(self, epochs: int) -> RunResult | None:
+        """The run as if trained for EPOCHS, or None where its model after that epoch was not kept."""
+        full = self.result
+        if full.diverged_epoch is not None and full.diverged_epoch <= epochs or epochs == self.cfg.epochs:
+            return full
+        if epochs > self.cfg.epochs or epochs not in full.snapshots:
+            return None
+        history = {key: values[:epochs] for key, values in full.history.items()}
+        return RunResult(full.seed, history, None, history["wall_s"][-1], full.snapshots[epochs])
+
+
+OnVariantEpoch = Callable[[str, int, int, dict], None]  # (variant, seed, epoch, row)
+
+
+class Workbench:
+    """Owns the device-resident data of one profile, plans runs and serves variants from them.
+
+    Finished runs are cached per (config minus epochs, seed) with their whole history and the
+    models at the epochs where shorter expected requests end (snapshots), so an identical run or
+    a prefix of a longer one is served, not retrained. Which requests to expect is every variant
+    of every ablation with the seeds of the first call, unless ``expect`` says otherwise; a request
+    outside them (the mode probe, other seeds) trains at its own length.
+    """
+
+    def __init__(self, profile: Profile, device: str = "auto", data_dir: str | None = None,
+                 max_stack: int | None = None):
         self.profile = profile
         self.device = resolve_device(device)
         self.data_dir = data_dir
+        self.max_stack = max_stack or MAX_STACK.get(self.device.type, 1)
         self._splits: tuple[Split, Split] | None = None
+        self.expected: list[Request] | None = None  # None: every ablation, once seeds are known
+        self.cache: dict[tuple, list[Trained]] = {}
+        self.stacks: list[dict] = []  # every stack trained, in order
+        self._ids = count(1)
 
     @property
     def splits(self) -> tuple[Split, Split]:
@@ -106,28 +154,95 @@ class Workbench:
             )
         return self._splits
 
-    def run_variant(
-        self,
-        ablation: Ablation,
-        variant: str,
-        seeds: list[int],
-        on_epoch: Callable[[int, int, dict], None] | None = None,
-    ) -> dict:
-        """Train VARIANT once per seed; ``on_epoch(seed, epoch, row)`` reports progress."""
+    def expect(self, ablations: Iterable[Ablation | str], seeds: list[int]) -> None:
+        """Declare the ablations the session will run, so that each distinct run trains once."""
+        specs = [ABLATIONS[a] if isinstance(a, str) else a for a in ablations]
+        self.expected = requests_for(specs, self.profile, seeds)
+
+    def run_variant(self, ablation: Ablation, variant: str, seeds: list[int],
+                    on_epoch: Callable[[int, int, dict], None] | None = None) -> dict:
+        """VARIANT over SEEDS, trained unless cached; ``on_epoch(seed, epoch, row)`` reports progress."""
         cfg: TrainConfig = ablation.config(variant, self.profile)
+        requests = [Request(ablation.name, variant, seed, cfg) for seed in seeds]
+        self._ensure(requests, (lambda _, seed, epoch, row: on_epoch(seed, epoch, row)) if on_epoch else None)
+        return self._record(ablation, variant, requests)
+
+    def run_ablation(self, ablation: Ablation, seeds: list[int],
+                     on_epoch: OnVariantEpoch | None = None) -> dict[str, dict]:
+        """Every variant of ABLATION over SEEDS as planned stacks: {variant: record}.
+
+        ``on_epoch(variant, seed, epoch, row)`` reports progress. Only runs this ablation needs are
+        trained (at the longest length any expected request needs), so an interrupted session
+        keeps every ablation finished before it.
+        """
+        requests = requests_for([ablation], self.profile, seeds)
+        self._ensure(requests, on_epoch)
+        return {v.name: self._record(ablation, v.name, [r for r in requests if r.variant == v.name])
+                for v in ablation.variants}
+
+    # -- planning and training ------------------------------------------------------------------
+    def _find(self, request: Request) -> tuple[Trained, RunResult] | None:
+        for trained in self.cache.get(run_key(request.cfg, request.seed), []):
+            result = trained.serve(request.cfg.epochs)
+            if result is not None:
+                return trained, result
+        return None
+
+    def _ensure(self, requests: list[Request], on_epoch: OnVariantEpoch | None) -> None:
+        """Train, in stacks, every run REQUESTS need that the cache cannot serve."""
+        if self.expected is None:
+            self.expect(ABLATIONS_LIST, sorted({r.seed for r in requests}))
+        missing = [r for r in requests if self._find(r) is None]
+        expected = set(self.expected)
+        # Expected requests train at the longest length any expected request of their run needs,
+        # with snapshots; others (the mode probe, other seeds) at their own, unless they share
+        # a run with an expected request that trains now.
+        planned_keys = {run_key(r.cfg, r.seed) for r in missing if r in expected}
+        others = [r for r in missing if r not in expected]
+        planned = distinct_runs(self.expected + [r for r in others if run_key(r.cfg, r.seed) in planned_keys])
+        unplanned = distinct_runs(others)
+        todo: dict[tuple, tuple[PlannedRun, Request]] = {}
+        for request in missing:
+            key = run_key(request.cfg, request.seed)
+            todo.setdefault(key, ((planned if key in planned_keys else unplanned)[key], request))
+        for stack in pack([run for run, _ in todo.values()], max_stack=self.max_stack, train_size=len(self.splits[0])):
+            self._train(stack, [todo[run.key][1] for run in stack], on_epoch)
+
+    def _train(self, runs: list[PlannedRun], asked: list[Request], on_epoch: OnVariantEpoch | None) -> None:
         train_split, val_split = self.splits
-        # On a GPU a step of this small model costs its launches: train the seeds as one stacked
-        # model, replayed as CUDA graphs. On a CPU batching gains little, so each seed runs alone.
-        cuda = self.device.type == "cuda"
+        report = (lambda k, epoch, row: on_epoch(asked[k].variant, runs[k].seed, epoch, row)) if on_epoch else None
+        start = time.perf_counter()
+        results = train_stack([(run.cfg, run.seed) for run in runs], train=train_split, val=val_split,
+                              on_epoch=report, snapshots=[run.snapshots for run in runs])
+        seconds = time.perf_counter() - start
+        stack = {"id": f"s{next(self._ids)}", "runs": [f"{r.name} seed {r.seed}" for r in asked],
+                 "epochs": [run.cfg.epochs for run in runs], "seconds": seconds, "device": str(self.device)}
+        self.stacks.append(stack)
+        run_epochs = sum(len(result.history["val_acc"]) for result in results)
+        for run, result in zip(runs, results):
+            share = seconds * len(result.history["val_acc"]) / run_epochs
+            self.cache.setdefault(run.key, []).insert(0, Trained(run.cfg, result, stack, share))
+
+    def _record(self, ablation: Ablation, variant: str, requests: list[Request]) -> dict:
+        """The stored form of VARIANT's runs (``serialize``), with the stack each came from."""
+        val_split = self.splits[1]
         runs = []
-        for result in train_seeds(cfg, seeds, train=train_split, val=val_split, on_epoch=on_epoch,
-                                  batched=cuda, cuda_graph=cuda):
+        for request in requests:
+            trained, result = self._find(request)
             activations = None
             if ablation.probe_activations:
-                activations = activation_record(result.model, val_split.pixels.float() * cfg.input_scale)
-            runs.append(serialize(result, activations=activations))
-        return {"variant": variant, "label": ablation.variant(variant).label,
-                "config": cfg.as_dict(), "runs": runs}
+                activations = activation_record(result.model, val_split.pixels.float() * request.cfg.input_scale)
+            run = serialize(result, activations=activations)
+            charged = trained.owner is None  # the first request served pays for the run
+            trained.owner = trained.owner or request.name
+            served = "trained" if charged else "identical" if request.cfg.epochs == trained.cfg.epochs else "prefix"
+            run["stack"] = {"id": trained.stack["id"], "runs": len(trained.stack["runs"]),
+                            "seconds": trained.stack["seconds"], "share_s": trained.share_s if charged else 0.0,
+                            "served": served, "trained_by": trained.owner, "trained_epochs": trained.cfg.epochs}
+            runs.append(run)
+        return {"variant": variant, "label": ablation.variant(variant).label, "config": requests[0].cfg.as_dict(),
+                "runs": runs, "stack": {"ids": sorted({r["stack"]["id"] for r in runs}),
+                                        "share_s": sum(r["stack"]["share_s"] for r in runs)}}
 
     @torch.no_grad()
     def mode_probe(self, cfg: TrainConfig, seeds: list[int]) -> list[dict]:
@@ -138,16 +253,19 @@ class Workbench:
         """
         train_split, val_split = self.splits
         x, y = val_split.pixels.float() * cfg.input_scale, val_split.labels
+        requests = [Request("train_eval_mode", "probe", seed, cfg) for seed in seeds]
+        with torch.enable_grad():
+            self._ensure(requests, None)
         rows = []
-        for seed in seeds:
-            with torch.enable_grad():
-                model = train(cfg, seed=seed, train=train_split, val=val_split).model
+        for request in requests:
+            model = copy.deepcopy(self._find(request)[1].model)  # probing must not touch the cache
             model.eval()
             first, second = model(x), model(x)
             model.train()
+            torch.manual_seed(request.seed)  # nn.Dropout's masks: reproducible per seed
             noisy_first, noisy_second = model(x), model(x)
             rows.append({
-                "seed": seed,
+                "seed": request.seed,
                 "eval_max_abs_diff": (first - second).abs().max().item(),
                 "train_max_abs_diff": (noisy_first - noisy_second).abs().max().item(),
                 "eval_acc": (first.argmax(1) == y).float().mean().item(),

@@ -1,27 +1,33 @@
-"""One trainer for every ablation: the book's MLP on device tensors, configured by a dataclass.
+"""The one trainer: K runs of the book's MLP trained together as a stack, on any device.
 
-    from suite.trainer import TrainConfig, train
+    from suite.trainer import TrainConfig, train, train_stack
     result = train(TrainConfig(optimizer="adam", lr=1e-3, epochs=5), seed=0, train=..., val=...)
-    result.history["val_acc"][-1]
+    results = train_stack([(cfg_a, 0), (cfg_b, 0)], train=..., val=...)   # list[RunResult]
 
-The trainer knows nothing of experiments: it trains one model for one seed and records, per
-epoch, the curves the book plots. A run is a pure function of (config, seed, data). A loss that
-turns NaN or infinite ends the run early and is recorded (``diverged_epoch``), never raised.
+A run is (TrainConfig, seed) and a pure function of them and the data: whether it trains alone
+(``train``, a stack of one, the reference) or with others changes its numbers by rounding at
+most. The trainer knows nothing of experiments; it records, per epoch, the curves the book plots.
+A loss that turns NaN or infinite ends that run (``diverged_epoch``), never raises, and leaves
+the other runs of its stack untouched. CPU and CUDA run the same code; on CUDA the steps of a
+stack replay one captured CUDA graph (``suite.stack``).
 """
 
 from __future__ import annotations
 
 import math
 import time
+import warnings
 from dataclasses import asdict, dataclass, field
-from typing import Callable
+from typing import Callable, Sequence
 
 import torch
-from torch import nn
+from torch import Tensor, nn
 
 from suite.data import Split
+from suite.stack import EVAL_CHUNK, Stack
 
-EVAL_CHUNK = 10_000  # rows per forward pass when evaluating a whole split
+OnEpoch = Callable[[int, int, dict], None]  # (index of the run in the stack, epoch, row)
+GRAPH_WARMUP = 3  # eager steps before a CUDA graph capture (lazy cuBLAS handles, allocator)
 
 
 @dataclass(frozen=True)
@@ -65,23 +71,6 @@ def build_model(cfg: TrainConfig, in_features: int = 784, classes: int = 10) -> 
     return nn.Sequential(*layers)
 
 
-def _optimizer(cfg: TrainConfig, params) -> torch.optim.Optimizer:
-    if cfg.optimizer == "sgd":
-        return torch.optim.SGD(params, lr=cfg.lr)
-    if cfg.optimizer == "adam":
-        return torch.optim.Adam(params, lr=cfg.lr)
-    raise ValueError(f"unknown optimizer {cfg.optimizer!r} (expected 'sgd' or 'adam')")
-
-
-def _penalty(cfg: TrainConfig, model: nn.Module) -> torch.Tensor | float:
-    penalty: torch.Tensor | float = 0.0
-    if cfg.l1:
-        penalty = penalty + cfg.l1 * sum(p.abs().sum() for p in model.parameters())
-    if cfg.l2:
-        penalty = penalty + cfg.l2 * sum(p.norm(2) for p in model.parameters())
-    return penalty
-
-
 @torch.no_grad()
 def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> tuple[float, float]:
     """(mean cross-entropy, accuracy) over a whole split, in whatever mode the model is in."""
@@ -102,8 +91,9 @@ class RunResult:
     seed: int
     history: dict[str, list[float]]  # per-epoch curves, see HISTORY_KEYS
     diverged_epoch: int | None  # 1-based epoch whose training loss was NaN/inf, else None
-    wall_s: float  # training + per-epoch evaluation, synchronized
+    wall_s: float  # the stack's clock (training + per-epoch evaluation) when this run ended
     model: nn.Module = field(repr=False)
+    snapshots: dict[int, nn.Module] = field(default_factory=dict, repr=False)  # epoch -> model then
 
     @property
     def diverged(self) -> bool:
@@ -118,63 +108,131 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def train(
-    cfg: TrainConfig,
+def _plateau(cfg: TrainConfig) -> torch.optim.lr_scheduler.ReduceLROnPlateau | None:
+    """torch's own scheduler on a stand-in optimizer: its lr is this run's lr."""
+    if not cfg.plateau_factor:
+        return None
+    stand_in = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=cfg.lr)
+    return torch.optim.lr_scheduler.ReduceLROnPlateau(
+        stand_in, factor=cfg.plateau_factor, patience=cfg.plateau_patience,
+        threshold=cfg.plateau_threshold, threshold_mode="abs", min_lr=cfg.plateau_min_lr)
+
+
+class Stepper:
+    """Calls ``Stack.step``; on CUDA full-size steps replay one captured graph per stack."""
+
+    def __init__(self, stack: Stack, pixels: Tensor, labels: Tensor, batch: int, graph: bool):
+        self.stack, self.pixels, self.labels = stack, pixels, labels
+        self.graph = graph and pixels.device.type == "cuda"
+        self.idx = torch.zeros(len(stack.cfgs), batch, dtype=torch.long, device=pixels.device)
+        self.captured: torch.cuda.CUDAGraph | None = None
+        self.warm = 0
+
+    def __call__(self, idx: Tensor) -> None:
+        if not self.graph or idx.shape != self.idx.shape:  # the short last batch runs eagerly
+            return self.stack.step(idx, self.pixels, self.labels)
+        if self.captured is None:
+            if self.warm < GRAPH_WARMUP:  # on a side stream, as torch's capture recipe asks
+                self.warm += 1
+                side = torch.cuda.Stream()
+                side.wait_stream(torch.cuda.current_stream())
+                with torch.cuda.stream(side):
+                    self.stack.step(idx, self.pixels, self.labels)
+                return torch.cuda.current_stream().wait_stream(side)
+            self._capture()
+            if self.captured is None:
+                return self.stack.step(idx, self.pixels, self.labels)
+        self.idx.copy_(idx)
+        self.captured.replay()
+
+    def _capture(self) -> None:
+        graph = torch.cuda.CUDAGraph()
+        try:
+            with torch.cuda.graph(graph):
+                self.stack.step(self.idx, self.pixels, self.labels)
+        except RuntimeError as exc:  # an op that cannot be captured: train on, eagerly
+            warnings.warn(f"CUDA graph capture failed, training eagerly: {exc}", stacklevel=3)
+            self.graph = False
+            return
+        self.captured = graph
+
+
+def train_stack(
+    runs: Sequence[tuple[TrainConfig, int]],
     *,
-    seed: int,
     train: Split,
     val: Split,
-    on_epoch: Callable[[int, dict[str, float]], None] | None = None,
-) -> RunResult:
-    """Train one model; ``on_epoch(epoch, row)`` is called after each epoch (progress display)."""
-    device = train.pixels.device
-    torch.manual_seed(seed)  # initialisation, shuffling and dropout masks all follow the seed
-    x_train = train.pixels.float() * cfg.input_scale
-    x_val = val.pixels.float() * cfg.input_scale
-    model = build_model(cfg, x_train.shape[1]).to(device)
-    opt = _optimizer(cfg, model.parameters())
-    plateau = None
-    if cfg.plateau_factor:
-        plateau = torch.optim.lr_scheduler.ReduceLROnPlateau(
-            opt, factor=cfg.plateau_factor, patience=cfg.plateau_patience,
-            threshold=cfg.plateau_threshold, threshold_mode="abs", min_lr=cfg.plateau_min_lr,
-        )
-    n = len(train)
-    batch = min(cfg.batch_size, n)
-    history: dict[str, list[float]] = {key: [] for key in HISTORY_KEYS}
-    diverged_epoch = None
+    on_epoch: OnEpoch | None = None,
+    snapshots: Sequence[Sequence[int]] = (),
+    graph: bool | None = None,
+) -> list[RunResult]:
+    """Train RUNS, (config, seed) pairs sharing hidden widths, batch norm and batch size, at once.
+
+    ``on_epoch(k, epoch, row)`` reports run K's epochs (progress display). ``snapshots[k]`` lists
+    epochs of run K whose model to keep too (a shorter run served as a prefix needs its model).
+    ``graph``: replay steps as a CUDA graph; default on CUDA. Runs may differ in epochs: a run
+    that is done is frozen while the others train on.
+    """
+    device, n = train.pixels.device, len(train)
+    cfgs = [cfg for cfg, _ in runs]
+    batch = min(cfgs[0].batch_size, n)
+    if any(min(c.batch_size, n) != batch for c in cfgs):
+        raise ValueError("a stack's runs must share the batch size")
+    pixels, val_pixels = train.pixels.float(), val.pixels.float()  # scaled per run, per batch
+    stack = Stack(runs, pixels.shape[1], device)
+    stepper = Stepper(stack, pixels, train.labels, batch, device.type == "cuda" if graph is None else graph)
+    plateaus = [_plateau(cfg) for cfg in cfgs]
+    keep = [set(snapshots[k]) if k < len(snapshots) else set() for k in range(len(runs))]
+    histories = [{key: [] for key in HISTORY_KEYS} for _ in runs]
+    diverged: list[int | None] = [None] * len(runs)
+    models: list[nn.Module | None] = [None] * len(runs)
+    kept: list[dict[int, nn.Module]] = [{} for _ in runs]
+    live = [k for k, cfg in enumerate(cfgs) if cfg.epochs > 0]
+    steps = -(-n // batch)
     _sync(device)
     start = time.perf_counter()
-    for epoch in range(1, cfg.epochs + 1):
-        model.train(not (cfg.eval_mode_slip and epoch > 1))
-        order = torch.randperm(n, device=device)
-        loss_sum = torch.zeros((), device=device)  # summed on device: no host sync per step
-        steps = 0
-        for first in range(0, n, batch):
-            idx = order[first : first + batch]
-            loss = nn.functional.cross_entropy(model(x_train[idx]), train.labels[idx]) + _penalty(cfg, model)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            loss_sum += loss.detach()
-            steps += 1
-        model.eval()
-        train_eval_loss, train_acc = evaluate(model, x_train, train.labels)
-        val_loss, val_acc = evaluate(model, x_val, val.labels)
-        train_loss = loss_sum.item() / steps
-        row = dict(
-            train_loss=train_loss, train_eval_loss=train_eval_loss, train_acc=train_acc,
-            val_loss=val_loss, val_acc=val_acc, lr=opt.param_groups[0]["lr"],
-            wall_s=time.perf_counter() - start,
-        )
-        for key, value in row.items():
-            history[key].append(value)
-        if on_epoch:
-            on_epoch(epoch, row)
-        if not math.isfinite(train_loss):
-            diverged_epoch = epoch
+    for epoch in range(1, max((c.epochs for c in cfgs), default=0) + 1):
+        if not live:
             break
-        if plateau is not None:
-            plateau.step(val_loss)
+        slip = [c.eval_mode_slip and epoch > 1 for c in cfgs]
+        stack.training.copy_(torch.tensor([not s for s in slip], device=device))
+        stack.loss_sum.zero_()
+        order = torch.stack([torch.randperm(n, device=device, generator=g) for g in stack.shufflers])
+        for first in range(0, n, batch):
+            stepper(order[:, first : first + batch])
+        curves = torch.stack([t.double() for t in (*stack.evaluate(pixels, train.labels),
+                              *stack.evaluate(val_pixels, val.labels), stack.loss_sum)]).tolist()  # one sync
+        now = time.perf_counter() - start
+        for k in list(live):
+            row = dict(train_loss=curves[4][k] / steps, train_eval_loss=curves[0][k] / n,
+                       train_acc=curves[1][k] / n, val_loss=curves[2][k] / len(val), val_acc=curves[3][k] / len(val),
+                       lr=plateaus[k].optimizer.param_groups[0]["lr"] if plateaus[k] else cfgs[k].lr, wall_s=now)
+            for key, value in row.items():
+                histories[k][key].append(value)
+            if on_epoch:
+                on_epoch(k, epoch, row)
+            done = epoch == cfgs[k].epochs
+            if not math.isfinite(row["train_loss"]):
+                diverged[k], done = epoch, True
+            if done:
+                models[k] = stack.unstack(k)
+                stack.freeze(k)
+                live.remove(k)
+                continue
+            if epoch in keep[k]:
+                kept[k][epoch] = stack.unstack(k)
+            if plateaus[k]:
+                plateaus[k].step(row["val_loss"])
+                stack.lr[k] = plateaus[k].optimizer.param_groups[0]["lr"]
     _sync(device)
-    return RunResult(seed, history, diverged_epoch, time.perf_counter() - start, model)
+    wall = time.perf_counter() - start
+    return [RunResult(seed, histories[k], diverged[k], histories[k]["wall_s"][-1] if histories[k]["wall_s"] else wall,
+                      models[k] if models[k] is not None else stack.unstack(k), kept[k])
+            for k, (_, seed) in enumerate(runs)]
+
+
+def train(cfg: TrainConfig, *, seed: int, train: Split, val: Split,
+          on_epoch: Callable[[int, dict[str, float]], None] | None = None) -> RunResult:
+    """Train one run: a stack of one, the reference the stacked runs are compared against."""
+    report = (lambda _, epoch, row: on_epoch(epoch, row)) if on_epoch else None
+    return train_stack([(cfg, seed)], train=train, val=val, on_epoch=report)[0]

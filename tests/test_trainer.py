@@ -1,4 +1,5 @@
-"""The trainer on a tiny slice: it learns, records, diverges gracefully and is reproducible."""
+"""The trainer on a tiny slice: it learns, records, diverges gracefully, is reproducible, and
+without dropout equals the plain torch training loop bitwise on the CPU."""
 
 import math
 
@@ -6,6 +7,7 @@ import pytest
 import torch
 
 from suite.trainer import HISTORY_KEYS, TrainConfig, build_model, train
+from tests.test_stack import one_thread  # noqa: F401 - autouse: one thread on a busy 2-core machine
 
 
 def test_loss_falls_and_every_epoch_is_recorded(tiny):
@@ -69,3 +71,44 @@ def test_l1_and_l2_penalties_raise_the_training_loss(tiny):
                            train=tiny[0], val=tiny[1]).history["train_loss"][0]
                      for extra in ({}, {"l1": 1e-4}, {"l2": 1e-2}))
     assert l1 > plain + 0.5 and l2 > plain + 0.1  # sum |w| ~ 10^4 for this model; sum ||w||_2 ~ 20
+
+
+def _plain_torch_loop(cfg: TrainConfig, seed: int, train_split, val_split) -> list[float]:
+    """The former one-model trainer, reduced: nn.Sequential, torch.optim, global RNG. Val losses."""
+    torch.manual_seed(seed)
+    x, x_val = train_split.pixels.float() * cfg.input_scale, val_split.pixels.float() * cfg.input_scale
+    model = build_model(cfg)
+    opt = (torch.optim.Adam if cfg.optimizer == "adam" else torch.optim.SGD)(model.parameters(), lr=cfg.lr)
+    losses = []
+    for epoch in range(1, cfg.epochs + 1):
+        model.train(not (cfg.eval_mode_slip and epoch > 1))
+        order = torch.randperm(len(x))
+        for first in range(0, len(x), cfg.batch_size):
+            idx = order[first : first + cfg.batch_size]
+            loss = torch.nn.functional.cross_entropy(model(x[idx]), train_split.labels[idx])
+            if cfg.l1:
+                loss = loss + cfg.l1 * sum(p.abs().sum() for p in model.parameters())
+            if cfg.l2:
+                loss = loss + cfg.l2 * sum(p.norm(2) for p in model.parameters())
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        model.eval()
+        with torch.no_grad():
+            losses.append(torch.nn.functional.cross_entropy(model(x_val), val_split.labels, reduction="sum").item()
+                          / len(val_split))
+    return losses
+
+
+@pytest.mark.parametrize("cfg", [
+    TrainConfig(hidden=(64,), epochs=2),
+    TrainConfig(optimizer="adam", lr=1e-3, l1=1e-4, l2=1e-2, hidden=(64, 64), epochs=2),
+    TrainConfig(optimizer="adam", lr=1e-3, batch_norm=True, l1=1e-4, hidden=(64,), epochs=2),
+    TrainConfig(optimizer="adam", lr=1e-3, batch_norm=True, eval_mode_slip=True, hidden=(64,), epochs=2),
+    TrainConfig(hidden=(), batch_size=100, epochs=2),
+], ids=["sgd", "adam_l1_l2_deep", "bn_l1", "bn_slip", "logistic_short_batch"])
+def test_a_stack_of_one_is_the_plain_torch_loop_bitwise_on_cpu(cfg, tiny):
+    """Without dropout the trainer is the textbook loop, to the last bit: same init, shuffle,
+    GEMMs, batch norm and optimizer arithmetic (tests/test_stack.py compares stacks with it)."""
+    expected = _plain_torch_loop(cfg, 3, *tiny)  # one thread (fixture): MKL's split depends on it
+    assert train(cfg, seed=3, train=tiny[0], val=tiny[1]).history["val_loss"] == expected

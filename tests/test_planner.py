@@ -1,0 +1,143 @@
+"""The run planner and the Workbench's cache: each distinct run trains once, prefixes are exact.
+
+    pytest tests/test_planner.py -q
+
+The planner is checked on the real ablation specs (no training); the Workbench on two small
+made-up ablations over 512 training images, against the same runs trained alone.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from dataclasses import replace
+
+import pytest
+
+import suite.runner
+from suite.ablations import ABLATIONS, ABLATIONS_LIST, PROFILES, Ablation, Profile, Variant
+from suite.planner import distinct_runs, epochs_saved, pack, requests_for, run_key
+from suite.runner import Workbench, parameter_record, weight_abs_mean
+from suite.trainer import TrainConfig, train
+from tests.test_stack import one_thread  # noqa: F401 - autouse: one thread on a busy 2-core machine
+
+TINY = Profile("tiny", 512, 256, 2, "self-test: 512 training, 256 validation images")
+BASE = dict(hidden=(64,), optimizer="adam", lr=1e-3, epochs=3)
+ALPHA = Ablation("alpha", "A", "?", BASE, (Variant("long", "3 epochs"), Variant("short", "1 epoch", dict(epochs=1)),
+                                             Variant("fast", "lr 0.01", dict(lr=1e-2))), ())
+BETA = Ablation("beta", "B", "?", BASE, (Variant("same", "as alpha/long"),
+                                         Variant("drop", "dropout", dict(dropout=0.25, epochs=2))), ())
+
+
+def test_the_planner_does_not_import_torch():
+    code = "import sys, suite.planner; sys.exit('torch' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code]).returncode == 0
+
+
+@pytest.mark.parametrize("profile, asked, trained", [("ci", 153, 111), ("book", 625, 515)])
+def test_identical_runs_and_prefixes_of_the_real_profiles(profile, asked, trained):
+    requests = requests_for(ABLATIONS_LIST, PROFILES[profile], [0, 1])
+    assert epochs_saved(requests) == (2 * asked, 2 * trained)
+    runs = distinct_runs(requests)
+    baseline = runs[run_key(ABLATIONS["annealing"].config("constant", PROFILES[profile]), 1)]
+    assert sorted(r.name for r in baseline.requests) == ["annealing/constant", "depth/h1", "dropout/none",
+                                                         "l1/none", "l2/none", "lr_scaled/lr1e-3"]
+    assert baseline.snapshots == [ABLATIONS["depth"].config("h1", PROFILES[profile]).epochs]
+    sgd = runs[run_key(ABLATIONS["scaling"].config("scaled", PROFILES[profile]), 0)]
+    assert [r.name for r in sgd.requests] == ["scaling/scaled", "optimizer/sgd"] and sgd.cfg.epochs > sgd.snapshots[0]
+    assert len({run.seed for run in runs.values()}) == 2  # seeds never merge
+
+
+def test_pack_groups_by_shape_and_batch_and_keeps_the_order():
+    runs = list(distinct_runs(requests_for(ABLATIONS_LIST, PROFILES["ci"], [0, 1, 2])).values())
+    stacks = pack(runs, max_stack=4, train_size=6000)
+    assert sorted(id(r) for s in stacks for r in s) == sorted(map(id, runs))  # each run once
+    for stack in stacks:
+        assert len(stack) <= 4
+        assert len({(r.cfg.hidden, r.cfg.batch_norm, min(r.cfg.batch_size, 6000)) for r in stack}) == 1
+        assert [r.cfg.epochs for r in stack] == sorted((r.cfg.epochs for r in stack), reverse=True)
+    one_ablation = [r for r in runs if r.requests[0].ablation == "batch_norm"]
+    assert [len(s) for s in pack(one_ablation, max_stack=3, train_size=6000)] == [3, 3, 3]  # no_bn / bn
+
+
+def _same_as_alone(run: dict, cfg: TrainConfig, data) -> None:
+    alone = train(cfg, seed=run["seed"], train=data[0], val=data[1])
+    assert run["history"] == {**alone.history, "wall_s": run["history"]["wall_s"]}
+    assert run["diverged_epoch"] == alone.diverged_epoch
+    assert run["weight_abs_mean"] == weight_abs_mean(alone.model)
+    assert run["parameters"] == parameter_record(alone.model)
+
+
+def test_each_distinct_run_trains_once_and_prefixes_are_served(tiny):
+    bench = Workbench(TINY, "cpu", max_stack=3)
+    bench.expect([ALPHA, BETA], [0, 1])
+    alpha = bench.run_ablation(ALPHA, [0, 1])
+    # long and short are one run (3 epochs, snapshot after 1), fast another: 4 runs, stacks of <= 3.
+    assert sorted(s["epochs"] for s in bench.stacks) == [[3], [3, 3, 3]]
+    assert bench.run_variant(BETA, "same", [0, 1])["runs"][0]["history"] == alpha["long"]["runs"][0]["history"]
+    assert len(bench.stacks) == 2  # served, not trained
+    for variant in ("long", "short", "fast"):
+        for run in alpha[variant]["runs"]:
+            _same_as_alone(run, ALPHA.config(variant, TINY), tiny)
+    assert [r["stack"]["served"] for r in alpha["short"]["runs"]] == ["prefix", "prefix"]
+    assert [r["stack"]["served"] for r in alpha["long"]["runs"]] == ["trained", "trained"]
+    record = bench.run_variant(BETA, "same", [0, 1])
+    assert [r["stack"]["served"] for r in record["runs"]] == ["identical", "identical"]
+    assert record["stack"]["share_s"] == 0.0 and record["runs"][0]["stack"]["trained_by"] == "alpha/long"
+    charged = sum(r["stack"]["share_s"] for v in alpha.values() for r in v["runs"])
+    assert charged == pytest.approx(sum(s["seconds"] for s in bench.stacks))
+    drop = bench.run_ablation(BETA, [0, 1])["drop"]
+    for run in drop["runs"]:
+        _same_as_alone(run, BETA.config("drop", TINY), tiny)
+
+
+def test_run_variant_alone_plans_every_ablation_by_default(tiny, monkeypatch):
+    monkeypatch.setattr(suite.runner, "ABLATIONS_LIST", [ALPHA, BETA])
+    bench = Workbench(TINY, "cpu")
+    short = bench.run_variant(ALPHA, "short", [0])  # trains the 3-epoch run alpha/long also needs
+    assert bench.stacks[0]["epochs"] == [3] and len(short["runs"][0]["history"]["val_acc"]) == 1
+    _same_as_alone(short["runs"][0], ALPHA.config("short", TINY), tiny)
+    bench.run_variant(ALPHA, "long", [0])
+    assert len(bench.stacks) == 1
+    other_seed = bench.run_variant(ALPHA, "short", [5])  # outside the plan: its own length
+    assert bench.stacks[-1]["epochs"] == [1] and other_seed["runs"][0]["seed"] == 5
+
+
+def test_a_diverged_run_is_served_as_diverged(tiny):
+    broken = Ablation("broken", "B", "?", dict(BASE, input_scale=1e36, optimizer="sgd"),
+                      (Variant("long", "3 epochs"), Variant("short", "2 epochs", dict(epochs=2))), ())
+    bench = Workbench(TINY, "cpu")
+    bench.expect([broken], [0])
+    records = bench.run_ablation(broken, [0])
+    assert len(bench.stacks) == 1
+    for record in records.values():
+        assert record["runs"][0]["diverged_epoch"] == 1 and len(record["runs"][0]["history"]["val_acc"]) == 1
+
+
+def test_mode_probe_reuses_the_cache(tiny):
+    bench = Workbench(TINY, "cpu")
+    bench.expect([], [0])
+    cfg = TrainConfig(dropout=0.25, hidden=(64,), optimizer="adam", lr=1e-3, epochs=1)
+    rows = bench.mode_probe(cfg, [0, 1])
+    assert len(bench.stacks) == 2 and all(r["eval_max_abs_diff"] == 0.0 < r["train_max_abs_diff"] for r in rows)
+    assert bench.mode_probe(cfg, [0, 1]) == rows and len(bench.stacks) == 2
+
+
+def test_records_keep_the_stored_format(tiny):
+    bench = Workbench(TINY, "cpu")
+    bench.expect([ALPHA], [0])
+    record = bench.run_variant(ALPHA, "fast", [0])
+    assert {"variant", "label", "config", "runs", "stack"} <= set(record)
+    assert set(record["runs"][0]) == {"seed", "history", "diverged_epoch", "wall_s", "weight_abs_mean",
+                                      "parameters", "stack"}
+    assert record["config"] == replace(ALPHA.config("fast", TINY)).as_dict()
+
+
+def test_requests_outside_the_plan_share_a_run_when_they_can(tiny):
+    bench = Workbench(TINY, "cpu")
+    bench.expect([], [0])
+    cfg = ALPHA.config("long", TINY)
+    bench.mode_probe(replace(cfg, dropout=0.25, epochs=1), [0])
+    records = [bench.run_variant(ALPHA, name, [0]) for name in ("short", "long")]  # not expected
+    assert [s["epochs"] for s in bench.stacks] == [[1], [1], [3]]  # short first: its own length
+    assert [len(r["runs"][0]["history"]["val_acc"]) for r in records] == [1, 3]

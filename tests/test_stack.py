@@ -1,0 +1,180 @@
+"""A stack of runs against the same runs trained alone (a stack of one), on a tiny CPU problem.
+
+    pytest tests/test_stack.py -q
+
+512 training and 256 validation images (the ``tiny`` fixture), hidden layers narrowed to 64
+units, 2 epochs. On the CPU the comparison is exact: a run's slice of the stack runs the same
+kernels on the same numbers as the run alone, dropout included (masks hash the run's own seed).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import replace
+
+import pytest
+import torch
+
+import suite.trainer
+from suite.ablations import ABLATIONS_LIST, PROFILES
+from suite.runner import activation_record, serialize
+from suite.trainer import TrainConfig, build_model, train, train_stack
+
+SMALL = dict(hidden=(64,), epochs=2)
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """On a busy 2-core machine two threads for these tiny matmuls spin-wait: 10x slower."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def _same(stacked, alone) -> None:
+    assert stacked.seed == alone.seed and stacked.diverged_epoch == alone.diverged_epoch
+    for key, values in alone.history.items():
+        if key != "wall_s":  # NaN == NaN here: a diverged run must diverge alike
+            assert torch.equal(torch.tensor(stacked.history[key], dtype=torch.float64).nan_to_num(7.0),
+                               torch.tensor(values, dtype=torch.float64).nan_to_num(7.0)), key
+    for (name, mine), theirs in zip(stacked.model.state_dict().items(), alone.model.state_dict().values()):
+        assert torch.equal(mine.nan_to_num(7.0), theirs.nan_to_num(7.0)), name
+
+
+def _every_variant() -> dict[tuple, list[tuple[str, TrainConfig]]]:
+    """The ci config of every variant of every ablation, narrowed, grouped by what a stack shares."""
+    groups = defaultdict(list)
+    for ablation in ABLATIONS_LIST:
+        for variant in ablation.variants:
+            cfg = ablation.config(variant.name, PROFILES["ci"])
+            cfg = replace(cfg, hidden=tuple(64 for _ in cfg.hidden), epochs=2)
+            groups[(cfg.hidden, cfg.batch_norm, min(cfg.batch_size, 512))].append((f"{ablation.name}/{variant.name}", cfg))
+    return groups
+
+
+GROUPS = _every_variant()
+
+
+@pytest.mark.parametrize("key", GROUPS, ids=str)
+def test_a_stack_of_every_ablation_config_equals_each_run_alone(key, tiny):
+    names, cfgs = zip(*GROUPS[key])
+    runs = [(cfg, 5 + i) for i, cfg in enumerate(cfgs)]  # distinct seeds: distinct inits and orders
+    for name, (cfg, seed), result in zip(names, runs, train_stack(runs, train=tiny[0], val=tiny[1])):
+        _same(result, train(cfg, seed=seed, train=tiny[0], val=tiny[1]))
+
+
+def test_every_ablation_config_was_compared():
+    assert sum(map(len, GROUPS.values())) == sum(len(a.variants) for a in ABLATIONS_LIST)
+    assert {(hidden, bn) for hidden, bn, _ in GROUPS} >= {((64,), True), ((), False), ((64, 64), False)}
+
+
+def test_dropout_masks_do_not_depend_on_the_stack_mates(tiny):
+    cfg = TrainConfig(optimizer="adam", lr=1e-3, dropout=0.25, **SMALL)
+    alone = train(cfg, seed=3, train=tiny[0], val=tiny[1])
+    for mates in ([(cfg, 4)], [(replace(cfg, dropout=0.5), 3), (replace(cfg, dropout=0.0), 9)]):
+        _same(train_stack([*mates, (cfg, 3)], train=tiny[0], val=tiny[1])[-1], alone)
+    other = train(cfg, seed=4, train=tiny[0], val=tiny[1])
+    assert other.history["train_loss"] != alone.history["train_loss"]
+    plain = train(replace(cfg, dropout=0.0), seed=3, train=tiny[0], val=tiny[1])
+    assert plain.history["train_loss"] != alone.history["train_loss"]  # the masks do drop units
+
+
+def test_dropout_drops_the_expected_share_and_rescales(tiny):
+    from suite.stack import Stack
+
+    stack = Stack([(TrainConfig(dropout=0.25, **SMALL), 0), (TrainConfig(dropout=0.5, **SMALL), 1)], 784,
+                  torch.device("cpu"))
+    out = stack._drop(torch.ones(2, 256, 784), 0)
+    assert out[0].eq(0).float().mean().item() == pytest.approx(0.25, abs=0.01)
+    assert out[1].eq(0).float().mean().item() == pytest.approx(0.5, abs=0.01)
+    assert out[0].unique().tolist() == pytest.approx([0.0, 1 / 0.75])
+    stack.steps += 1  # a new step draws new masks
+    assert not torch.equal(stack._drop(torch.ones(2, 256, 784), 0), out)
+
+
+def test_one_diverged_run_does_not_disturb_the_others(tiny):
+    fine = TrainConfig(optimizer="adam", lr=1e-3, **SMALL)
+    broken = TrainConfig(input_scale=1e36, **SMALL)  # inputs near float32's limit: NaN at once
+    results = train_stack([(fine, 0), (broken, 1), (replace(fine, lr=1e-2), 2)], train=tiny[0], val=tiny[1])
+    assert [r.diverged_epoch for r in results] == [None, 1, None]
+    assert len(results[1].history["val_acc"]) == 1 and math.isnan(results[1].history["train_loss"][0])
+    _same(results[1], train(broken, seed=1, train=tiny[0], val=tiny[1]))
+    for result, cfg in ((results[0], fine), (results[2], replace(fine, lr=1e-2))):
+        _same(result, train(cfg, seed=result.seed, train=tiny[0], val=tiny[1]))
+
+
+def test_runs_of_different_lengths_and_snapshots(tiny):
+    cfg = TrainConfig(optimizer="adam", lr=1e-3, batch_norm=True, hidden=(64,), epochs=3)
+    short, long = train_stack([(replace(cfg, epochs=1), 0), (cfg, 0)], train=tiny[0], val=tiny[1],
+                              snapshots=[[], [1, 2]])
+    assert len(short.history["val_acc"]) == 1 and len(long.history["val_acc"]) == 3
+    assert short.history["val_acc"] == long.history["val_acc"][:1]  # a prefix, exactly
+    assert sorted(long.snapshots) == [1, 2]
+    for (name, mine), theirs in zip(long.snapshots[1].state_dict().items(), short.model.state_dict().values()):
+        assert torch.equal(mine, theirs), name
+    two = train(replace(cfg, epochs=2), seed=0, train=tiny[0], val=tiny[1])
+    assert two.history["val_loss"] == long.history["val_loss"][:2]
+    assert torch.equal(two.model[0].weight, long.snapshots[2][0].weight)
+
+
+def test_eval_mode_slip_freezes_running_stats_after_epoch_1(tiny):
+    steps = math.ceil(len(tiny[0]) / 32)
+    slip = TrainConfig(batch_norm=True, eval_mode_slip=True, hidden=(64,), epochs=3)
+    first, last, honest = train_stack([(replace(slip, epochs=1), 0), (slip, 0), (replace(slip, eval_mode_slip=False), 0)],
+                                      train=tiny[0], val=tiny[1])
+    assert last.model[1].num_batches_tracked.item() == steps
+    assert torch.equal(first.model[1].running_mean, last.model[1].running_mean)
+    assert honest.model[1].num_batches_tracked.item() == 3 * steps
+    assert not torch.equal(honest.model[1].running_mean, last.model[1].running_mean)
+
+
+def test_returned_models_are_the_trained_ones(tiny):
+    train_split, val_split = tiny
+    cfg = TrainConfig(batch_norm=True, dropout=0.25, **SMALL)
+    x_val = val_split.pixels.float() * cfg.input_scale
+    for result in train_stack([(cfg, 0), (cfg, 1)], train=train_split, val=val_split):
+        result.model.eval()
+        with torch.no_grad():
+            acc = (result.model(x_val).argmax(1) == val_split.labels).float().mean().item()
+        assert acc == result.history["val_acc"][-1]
+        record = serialize(result, activations=activation_record(result.model, x_val))
+        assert record["parameters"]["layer1"]["weight"]["nonfinite"] == 0
+
+
+def test_a_stack_must_share_shape_and_batch(tiny):
+    with pytest.raises(ValueError, match="hidden"):
+        train_stack([(TrainConfig(**SMALL), 0), (TrainConfig(hidden=(32,), epochs=2), 0)], train=tiny[0], val=tiny[1])
+    with pytest.raises(ValueError, match="batch"):
+        train_stack([(TrainConfig(**SMALL), 0), (TrainConfig(batch_size=64, **SMALL), 0)], train=tiny[0], val=tiny[1])
+
+
+def test_graph_flag_is_ignored_on_cpu(tiny):
+    cfg = TrainConfig(optimizer="adam", lr=1e-3, **SMALL)
+    graph, eager = (train_stack([(cfg, 0), (cfg, 1)], train=tiny[0], val=tiny[1], graph=flag) for flag in (True, False))
+    assert [r.history["val_loss"] for r in graph] == [r.history["val_loss"] for r in eager]
+
+
+def test_init_is_the_books_modules(tiny, monkeypatch):
+    """Each run starts from nn.Linear's own initialisation under its seed (build_model)."""
+    cfg = TrainConfig(**SMALL)
+    torch.manual_seed(7)
+    expected = build_model(cfg)
+    result = train_stack([(replace(cfg, epochs=0), 7)], train=tiny[0], val=tiny[1])[0]
+    assert torch.equal(result.model[0].weight, expected[0].weight)
+    assert suite.trainer.HISTORY_KEYS == tuple(result.history)
+
+
+@pytest.mark.parametrize("cfg", [TrainConfig(batch_norm=True, hidden=(64, 32)), TrainConfig(hidden=())])
+def test_the_stack_holds_every_parameter_in_the_models_order(cfg):
+    """The penalty sums the parameters in this order, as model.parameters() does."""
+    from suite.stack import Stack
+
+    stack = Stack([(cfg, 0), (cfg, 1)], 784, torch.device("cpu"))
+    torch.manual_seed(1)
+    model = build_model(cfg)
+    mine = [p[1].reshape(-1) for p in stack.params]
+    assert len(mine) == len(list(model.parameters()))
+    for ours, theirs in zip(mine, model.parameters()):
+        assert torch.equal(ours, theirs.detach().reshape(-1))
