@@ -96,8 +96,11 @@ class AblationSession:
         return self._bench
 
     def prepare(self) -> None:
-        """Resolve the device and load the data now, so that bad input stops the run up front."""
+        """Resolve the device and load the data now, so that bad input stops the run up front; tell
+        the workbench which ablations this run selected, so that each distinct run trains once,
+        as long as the longest selected request needs and no longer."""
         self.workbench.splits  # noqa: B018 - loads and caches
+        self.workbench.expect([name for name in self.results["ablations"] if name in ABLATIONS], self.seeds)
 
     def expect(self, names: list[str]) -> None:
         """Register the selected ablations as 'not run', so an interrupted run still lists them."""
