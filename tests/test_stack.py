@@ -178,3 +178,21 @@ def test_the_stack_holds_every_parameter_in_the_models_order(cfg):
     assert len(mine) == len(list(model.parameters()))
     for ours, theirs in zip(mine, model.parameters()):
         assert torch.equal(ours, theirs.detach().reshape(-1))
+
+
+def test_l2_adds_the_norms_not_their_squares_and_l1_the_absolute_values():
+    """The book's L2 adds sum_p ||p||_2 (about 0.21 at initialisation with coefficient 0.01), not
+    classic weight decay's sum_p ||p||^2 (about 3.4): a wrong form is off by more than 10x."""
+    from suite.stack import Stack
+
+    stack = Stack([(TrainConfig(l2=0.01), 0), (TrainConfig(l1=1e-4), 1), (TrainConfig(), 2)], 784,
+                  torch.device("cpu"))
+    params = [[p[k].detach() for p in stack.params] for k in range(3)]
+    norms = 0.01 * sum(float(p.norm()) for p in params[0])
+    squares = 0.01 * sum(float((p ** 2).sum()) for p in params[0])
+    absolute = 1e-4 * sum(float(p.abs().sum()) for p in params[1])
+    penalty = stack._penalty().detach()
+    assert 0.15 < norms < 0.3 and squares > 10 * norms  # the two forms are far apart here
+    assert penalty[0].item() == pytest.approx(norms, rel=1e-5)
+    assert penalty[1].item() == pytest.approx(absolute, rel=1e-5)
+    assert penalty[2].item() == 0.0
