@@ -62,6 +62,22 @@ def test_a_failed_claim_states_the_claim_and_the_numbers(suite_run, pytester):
                                  "val_acc(b10000) at the last epoch >= 0.99; measured * over 1 seeds [[]*[]]*"])
 
 
+def test_a_reported_claim_not_reproduced_warns_and_never_fails(suite_run, pytester, tmp_path):
+    pytester.makeconftest("""
+        import dataclasses
+        from suite.ablations import ABLATIONS
+        from suite.claims import Claim
+        ABLATIONS["batch_size"] = dataclasses.replace(ABLATIONS["batch_size"], claims=(
+            Claim("Batch 32 wins by 99 points", "val_acc", "b32", "b10000", at_least=0.99, asserted=False,
+                  why="test"),))
+    """)
+    result = suite_run(*CASES, "-k", "test_claims and batch_size")
+    result.assert_outcomes(passed=1, warnings=1)
+    result.stdout.fnmatch_lines(["*NotReproduced: batch_size: NOT REPRODUCED: Batch 32 wins by 99 points*",
+                                 "NOT REPRODUCED*batch_size: Batch 32 wins by 99 points*"])
+    assert load_results(tmp_path / "reports" / "r1")["ablations"]["batch_size"]["status"] == "passed"
+
+
 def test_an_interrupted_run_keeps_what_it_finished(suite_run, pytester, tmp_path):
     pytester.makepyfile(test_stop="""
         import pytest
