@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from suite.claims import Claim, Verdict, judge
+from suite.config import TrainConfig
 
 
 @dataclass(frozen=True)
@@ -69,9 +70,7 @@ class Ablation:
         merged.update(self.variant(variant).overrides)
         return merged
 
-    def config(self, variant: str, profile: Profile):
-        from suite.trainer import TrainConfig  # lazily: importing torch is the trainer's business
-
+    def config(self, variant: str, profile: Profile) -> TrainConfig:
         return TrainConfig(**self.overrides(variant, profile))
 
     def claims_for(self, profile: str) -> tuple[Claim, ...]:

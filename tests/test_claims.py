@@ -85,3 +85,14 @@ def test_the_book_profile_reports_what_its_protocol_does_not_support():
     assert ci[near_chance].asserted and not book[near_chance].asserted and "0.538" in book[near_chance].why
     adam = ABLATIONS["optimizer"].claims_for("book")[0]
     assert adam.asserted and adam.at_least == 0.015 and ABLATIONS["optimizer"].claims_for("ci")[0].at_least == 0.03
+
+
+def test_specs_configs_claims_and_the_report_import_no_torch():
+    import subprocess
+    import sys
+
+    code = ("import sys; import suite.config, suite.ablations, suite.metrics, suite.validation, suite.report.content, "
+            "suite.regress, suite.planner; from suite.ablations import ABLATIONS, PROFILES; "
+            "ABLATIONS['dropout'].config('p0.25', PROFILES['book']); print('torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -77,24 +77,15 @@ def settings_table(variants: list[dict]) -> dict:
     return {"columns": [v["label"] for v in variants], "rows": rows, "shared": shared, "unused": unused}
 
 
-def _spec_config(name: str, variant: str, profile: str, recorded: dict) -> dict | None:
-    """What a variant without a record would have run: the spec's overrides, on top of a sibling's
-    recorded config minus that sibling's own overrides (TrainConfig's defaults need torch)."""
+def _spec_config(name: str, variant: str, profile: str) -> dict | None:
+    """What a variant without a record would have run, from the spec (None if unknown here)."""
     spec = ABLATIONS.get(name)
     if spec is None or profile not in PROFILES:
         return None
     try:
-        config = spec.overrides(variant, PROFILES[profile])
-    except KeyError:
+        return spec.config(variant, PROFILES[profile]).as_dict()
+    except (KeyError, TypeError):  # a variant this version does not know, or a field it lacks
         return None
-    for sibling, record in recorded.items():
-        try:
-            own = spec.variant(sibling).overrides
-        except KeyError:
-            continue
-        shared = {k: v for k, v in (record.get("config") or {}).items() if k not in own}
-        return {**shared, **config}
-    return config
 
 
 def _last(run: dict, metric: str) -> float:
@@ -143,7 +134,7 @@ def _variant_rows(name: str, entry: dict, profile: str) -> list[dict]:
         rows.append({
             "name": variant, "label": label, "index": index, "state": state,
             "state_class": OUTCOME_CLASS.get(state, "not-run"),
-            "config": record["config"] if record else _spec_config(name, variant, profile, recorded),
+            "config": record["config"] if record else _spec_config(name, variant, profile),
             "runs": record["runs"] if record else [],
             "duration_s": record.get("duration_s") if record else None,
             "metrics": final_metrics(record["runs"]) if record and record.get("runs") else None,
