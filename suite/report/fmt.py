@@ -165,3 +165,33 @@ def config_value(key: str, value) -> str:
         # 0.00001 as the book writes it, not 1e-05; the suite's rates and penalties are >= 1e-8.
         return f"{value:.10f}".rstrip("0").rstrip(".") if 1e-8 <= abs(value) < 1e4 else f"{value:g}"
     return str(value)
+
+
+def signed(value: float, factor: float, decimals: int, unit: str) -> str:
+    """VALUE × FACTOR with its sign and UNIT: "+1.2 pp"; a rounded zero has no sign."""
+    if not finite(value):
+        return number(value)
+    text = f"{value * factor:+.{decimals}f}"
+    if float(text) == 0:
+        text = f"{0:.{decimals}f}"  # ±0.0 is rounding, not a direction
+    return text.replace("-", "−") + NB + unit if unit else text.replace("-", "−")
+
+
+def comparison_value(metric: str, value: float | None) -> str:
+    """A metric's value in the nightly comparison: percent, a duration, or a plain number."""
+    if value is None:
+        return MISSING
+    if metric.endswith("acc"):
+        return percent(value)
+    if metric == "time_s":
+        return duration(value)
+    return number(value, 3) if finite(value) and abs(value) < 1000 else number(value)
+
+
+def date(iso: str | None, short: bool = False) -> str:
+    """An ISO timestamp as "27 Nov 2026, 22:30" (SHORT: "27 Nov"); unparsable text as it is."""
+    try:
+        moment = datetime.fromisoformat(iso or "")
+    except ValueError:
+        return str(iso or MISSING)
+    return f"{moment.day} {moment:%b}" if short else f"{moment.day} {moment:%b %Y, %H:%M}"

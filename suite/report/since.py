@@ -13,7 +13,6 @@ ResultsError naming the file, like any other malformed input. No torch, no matpl
 from __future__ import annotations
 
 import math
-from datetime import datetime
 from pathlib import Path
 
 from suite.report import fmt
@@ -43,35 +42,16 @@ def _number(value) -> float | None:
     return float(value)
 
 
-def _signed(value: float, factor: float, decimals: int, unit: str) -> str:
-    if not fmt.finite(value):
-        return fmt.number(value)
-    text = f"{value * factor:+.{decimals}f}"
-    if float(text) == 0:
-        text = f"{0:.{decimals}f}"  # ±0.0 is rounding, not a direction
-    return text.replace("-", "−") + fmt.NB + unit if unit else text.replace("-", "−")
-
-
-def _value(metric: str, value: float | None) -> str:
-    if value is None:
-        return fmt.MISSING
-    if metric.endswith("acc"):
-        return fmt.percent(value)
-    if metric == "time_s":
-        return fmt.duration(value)
-    return fmt.number(value, 3) if fmt.finite(value) and abs(value) < 1000 else fmt.number(value)
-
-
 def _change(row: dict) -> str:
     """The change in the metric's unit: pp for accuracies, relative for time, plain for a loss."""
     metric = row["metric"]
     if metric == "time_s":
         relative = _number(row.get("relative_delta"))
-        return fmt.MISSING if relative is None else _signed(relative, 100, 0, "%")
+        return fmt.MISSING if relative is None else fmt.signed(relative, 100, 0, "%")
     delta = _number(row.get("delta"))
     if delta is None:
         return fmt.MISSING
-    return _signed(delta, 100, 1, "pp") if metric.endswith("acc") else _signed(delta, 1, 3, "")
+    return fmt.signed(delta, 100, 1, "pp") if metric.endswith("acc") else fmt.signed(delta, 1, 3, "")
 
 
 def _allowed(row: dict) -> str:
@@ -81,14 +61,6 @@ def _allowed(row: dict) -> str:
     if row["metric"] == "time_s":
         return f"{tolerance * 100:.0f}{fmt.NB}% slower"
     return f"{tolerance * 100:.1f}{fmt.NB}pp" if row["metric"].endswith("acc") else f"{tolerance:.3f}"
-
-
-def _date(iso: str | None, short: bool = False) -> str:
-    try:
-        moment = datetime.fromisoformat(iso or "")
-    except ValueError:
-        return str(iso or fmt.MISSING)
-    return f"{moment.day} {moment:%b}" if short else f"{moment.day} {moment:%b %Y, %H:%M}"
 
 
 class _Names:
@@ -154,7 +126,7 @@ def _row(row: dict, names: _Names) -> dict:
         raise ValueError(f"unknown metric {metric!r}")
     base, cur = _number(row["baseline"]), _number(row["current"])
     out.update(kind="metric", variant=names.variant(section["name"], str(row["variant"])), what=METRIC_TEXT[metric],
-               baseline_value=base, current_value=cur, baseline=_value(metric, base), current=_value(metric, cur),
+               baseline_value=base, current_value=cur, baseline=fmt.comparison_value(metric, base), current=fmt.comparison_value(metric, cur),
                change=_change(row), allowed=_allowed(row))
     return out
 
@@ -162,7 +134,7 @@ def _row(row: dict, names: _Names) -> dict:
 def _run(run: dict | None) -> dict | None:
     if run is None:
         return None
-    return {"run_id": str(run["run_id"]), "started": _date(run.get("started")), "device": run.get("device") or "?",
+    return {"run_id": str(run["run_id"]), "started": fmt.date(run.get("started")), "device": run.get("device") or "?",
             "profile": run.get("profile") or "?"}
 
 
@@ -266,7 +238,7 @@ def trend(data: dict, rows: list[dict], names: _Names, baseline: dict | None) ->
             panels.append({"name": ablation, "title": _heading(section), "lines": lines})
     ids = [str(r["run_id"]) for r in shown]
     base = ids.index(baseline["run_id"]) if baseline and baseline["run_id"] in ids else None
-    listed = [{"run_id": run_id, "tick": _date(r.get("started"), short=True), "device": r.get("device") or "?",
+    listed = [{"run_id": run_id, "tick": fmt.date(r.get("started"), short=True), "device": r.get("device") or "?",
                "other_machine": not r.get("same_machine", True)} for run_id, r in zip(ids, shown)]
     return {"runs": listed, "panels": panels, "baseline_index": base, "shown": keep, "stored": count,
             "plot": keep > 1 and bool(panels)}
