@@ -18,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO, Iterator
 
@@ -38,6 +39,18 @@ class RunFolderError(ResultsError):
 
 LOCK_FILE = ".lock"
 BENCHMARK_FILE = "benchmark.json"
+
+
+def new_run_dir(root: Path, run_id: str | None) -> Path:
+    """ROOT/RUN_ID, or ROOT/<timestamp> (with -2, -3... if a run of the same second exists)."""
+    if run_id:
+        return root / run_id
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    candidate, n = root / stamp, 1
+    while candidate.exists():
+        n += 1
+        candidate = root / f"{stamp}-{n}"
+    return candidate
 
 
 class RunFolderLock:

@@ -24,7 +24,7 @@ import pytest
 from suite.ablations import ABLATIONS, PROFILES, Profile, seeds_for
 from suite.claims import Verdict
 from suite.results import (RESULTS_FILE, SCHEMA, ResultsError, RunFolderLock, atomic_write_json, load_results,
-                           machine_info)
+                           machine_info, new_run_dir)
 from suite.run_end import compare, render_report
 
 
@@ -74,7 +74,7 @@ class AblationSession:
         if worker:  # every worker writes into its controller's run folder
             run_dir, device = Path(worker["ablation_run_dir"]), _pin_worker(device, worker["workerid"])
         else:
-            run_dir = _new_run_dir(Path(config.getoption("ablation_out")), config.getoption("ablation_run_id"))
+            run_dir = new_run_dir(Path(config.getoption("ablation_out")), config.getoption("ablation_run_id"))
         mode = config.getoption("ablation_progress")
         terminal = sys.stdout.isatty() and not os.environ.get("CI")
         show = mode == "on" or (mode == "auto" and terminal)
@@ -271,18 +271,6 @@ class AblationSession:
             if entry["status"] == "running":  # stopped between training and judging
                 entry["status"] = "interrupted" if status == "interrupted" else "not run"
         self.save()
-
-
-def _new_run_dir(root: Path, run_id: str | None) -> Path:
-    """ROOT/RUN_ID, or ROOT/<timestamp> (with -2, -3... if a run of the same second exists)."""
-    if run_id:
-        return root / run_id
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    candidate, n = root / stamp, 1
-    while candidate.exists():
-        n += 1
-        candidate = root / f"{stamp}-{n}"
-    return candidate
 
 
 def _pin_worker(device: str, worker_id: str) -> str:
