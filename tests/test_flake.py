@@ -42,7 +42,7 @@ def test_no_stored_run_gives_a_wrong_asserted_verdict(stored_runs, capsys):
     assert main(["--rejudge", str(stored_runs)]) == 0
     table = rows(capsys.readouterr().out)
     asserted = [row for row in table if row[2] == "asserted"]
-    assert len(asserted) >= 10
+    assert asserted, "an archive judges at least one asserted claim"
     for ablation, claim, _, bound, verdicts, wrong, _ in asserted:
         assert wrong.startswith("0 / "), f"{ablation}: {claim} ({bound}) now gives {verdicts}"
 
