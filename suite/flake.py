@@ -34,25 +34,34 @@ def parse_range(text: str) -> list[int]:
     return seeds
 
 
-def run_one(base: int, names: list[str], args) -> None:
+def run_group(bases: list[int], names: list[str], args) -> None:
+    """Train BASES in one Workbench: on a device that stacks runs, their seeds share stacks."""
     from suite.runner import Workbench
 
-    bench = Workbench(PROFILES[args.profile], args.device, args.data_dir)
+    bench = Workbench(PROFILES[args.profile], args.device, args.data_dir, max_stack=args.max_stack)
+    target = lambda base, name: Path(args.out) / f"{args.profile}-b{base:03d}-{name}.json"  # noqa: E731
+    todo = {name: [b for b in bases if not target(b, name).exists()] for name in names}  # resumable
+    seeds = sorted({seed for name in names for b in todo[name] for seed in seeds_for(b, args.seeds)})
+    if not seeds:
+        return
+    bench.expect([name for name in names if todo[name]], seeds)
     for name in names:
-        target = Path(args.out) / f"{args.profile}-b{base:03d}-{name}.json"
-        if target.exists():
-            continue  # resumable: finished files are complete (atomic writes)
+        if not todo[name]:
+            continue
         ablation = ABLATIONS[name]
-        runs = {}
-        for variant in ablation.variants:
-            record = bench.run_variant(ablation, variant.name, seeds_for(base, args.seeds))
+        group = [seed for b in todo[name] for seed in seeds_for(b, args.seeds)]
+        records = bench.run_ablation(ablation, group)
+        for record in records.values():
             for run in record["runs"]:
                 run.pop("parameters", None)
                 run.pop("activations", None)
-            runs[variant.name] = record["runs"]
-        atomic_write_json(target, {"ablation": name, "base_seed": base, "profile": args.profile,
-                                   "device": str(bench.device), "runs": runs})
-        print(f"base seed {base}: {name} done", flush=True)
+        for base in todo[name]:
+            mine = set(seeds_for(base, args.seeds))
+            runs = {variant: [run for run in record["runs"] if run["seed"] in mine]
+                    for variant, record in records.items()}
+            atomic_write_json(target(base, name), {"ablation": name, "base_seed": base, "profile": args.profile,
+                                                   "device": str(bench.device), "runs": runs})
+            print(f"base seed {base}: {name} done", flush=True)
 
 
 def table(folder: Path, names: list[str] | None = None, profile: str | None = None) -> str:
@@ -113,6 +122,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default="reports/flake", help="folder for the per-seed files")
     parser.add_argument("--data-dir", help="FashionMNIST folder (default: found automatically)")
     parser.add_argument("--jobs", type=int, default=1, help="processes in parallel")
+    parser.add_argument("--bases-per-process", type=int, default=1, metavar="N",
+                        help="base seeds trained together in one process; on CUDA their runs share "
+                             "stacks (e.g. 6 bases x 3 seeds: stacks of up to 18 runs of a variant)")
+    parser.add_argument("--max-stack", type=int, help="runs per stack (default: the device's, see suite.runner)")
     parser.add_argument("--rejudge", metavar="DIR", help="only judge the files already in DIR")
     parser.add_argument("--worker", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -133,11 +146,12 @@ def main(argv: list[str] | None = None) -> int:
     bases = parse_range(args.base_seeds)
     try:
         if args.worker is not None:
-            run_one(args.worker, names, args)
+            run_group([args.worker], names, args)
             return 0
         if args.jobs <= 1:
-            for base in bases:
-                run_one(base, names, args)
+            step = max(1, args.bases_per_process)
+            for first in range(0, len(bases), step):
+                run_group(bases[first : first + step], names, args)
     except (DataError, RuntimeError) as exc:  # missing data, no CUDA: one line, finished files kept
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -160,11 +160,17 @@ class Workbench:
         self.expected = requests_for(specs, self.profile, seeds)
 
     def run_variant(self, ablation: Ablation, variant: str, seeds: list[int],
-                    on_epoch: Callable[[int, int, dict], None] | None = None) -> dict:
-        """VARIANT over SEEDS, trained unless cached; ``on_epoch(seed, epoch, row)`` reports progress."""
+                    on_epoch: OnVariantEpoch | None = None) -> dict:
+        """VARIANT over SEEDS, trained unless cached; ``on_epoch(variant, seed, epoch, row)`` reports progress.
+
+        Where the device stacks runs (``max_stack`` > 1), the first variant asked for trains every
+        variant of its ablation in one go, so that they share stacks; the others are then served
+        from the cache. Each run's record still carries only its own share of the stack's time.
+        """
         cfg: TrainConfig = ablation.config(variant, self.profile)
         requests = [Request(ablation.name, variant, seed, cfg) for seed in seeds]
-        self._ensure(requests, (lambda _, seed, epoch, row: on_epoch(seed, epoch, row)) if on_epoch else None)
+        together = requests_for([ablation], self.profile, seeds) if self.max_stack > 1 else requests
+        self._ensure(together, on_epoch)
         return self._record(ablation, variant, requests)
 
     def run_ablation(self, ablation: Ablation, seeds: list[int],

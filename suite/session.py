@@ -130,9 +130,9 @@ class AblationSession:
         ablation = ABLATIONS[name]
         entry["status"] = "running"
 
-        def on_epoch(seed: int, epoch: int, row: dict) -> None:
-            if self.progress:
-                self.progress(f"{name}/{variant} seed {seed} epoch {epoch}: train acc {row['train_acc']:.3f}"
+        def on_epoch(trained: str, seed: int, epoch: int, row: dict) -> None:
+            if self.progress:  # TRAINED: this variant, or a stack-mate of its ablation (CUDA)
+                self.progress(f"{name}/{trained} seed {seed} epoch {epoch}: train acc {row['train_acc']:.3f}"
                               f" val acc {row['val_acc']:.3f} val loss {row['val_loss']:.3f}")
 
         def work() -> dict:

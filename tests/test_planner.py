@@ -75,7 +75,8 @@ def test_each_distinct_run_trains_once_and_prefixes_are_served(tiny):
     # long and short are one run (3 epochs, snapshot after 1), fast another: 4 runs, stacks of <= 3.
     assert sorted(s["epochs"] for s in bench.stacks) == [[3], [3, 3, 3]]
     assert bench.run_variant(BETA, "same", [0, 1])["runs"][0]["history"] == alpha["long"]["runs"][0]["history"]
-    assert len(bench.stacks) == 2  # served, not trained
+    # served, not trained; where runs stack, its ablation-mate beta/drop trains with it
+    assert [s["runs"] for s in bench.stacks[2:]] == [["beta/drop seed 0", "beta/drop seed 1"]]
     for variant in ("long", "short", "fast"):
         for run in alpha[variant]["runs"]:
             _same_as_alone(run, ALPHA.config(variant, TINY), tiny)
@@ -85,7 +86,7 @@ def test_each_distinct_run_trains_once_and_prefixes_are_served(tiny):
     assert [r["stack"]["served"] for r in record["runs"]] == ["identical", "identical"]
     assert record["stack"]["share_s"] == 0.0 and record["runs"][0]["stack"]["trained_by"] == "alpha/long"
     charged = sum(r["stack"]["share_s"] for v in alpha.values() for r in v["runs"])
-    assert charged == pytest.approx(sum(s["seconds"] for s in bench.stacks))
+    assert charged == pytest.approx(sum(s["seconds"] for s in bench.stacks[:2]))
     drop = bench.run_ablation(BETA, [0, 1])["drop"]
     for run in drop["runs"]:
         _same_as_alone(run, BETA.config("drop", TINY), tiny)
@@ -141,3 +142,16 @@ def test_requests_outside_the_plan_share_a_run_when_they_can(tiny):
     records = [bench.run_variant(ALPHA, name, [0]) for name in ("short", "long")]  # not expected
     assert [s["epochs"] for s in bench.stacks] == [[1], [1], [3]]  # short first: its own length
     assert [len(r["runs"][0]["history"]["val_acc"]) for r in records] == [1, 3]
+
+
+def test_where_runs_stack_the_first_variant_trains_its_whole_ablation(tiny):
+    bench = Workbench(TINY, "cpu", max_stack=4)
+    bench.expect([ALPHA], [0, 1])
+    fast = bench.run_variant(ALPHA, "fast", [0, 1])
+    assert [len(s["runs"]) for s in bench.stacks] == [4]  # long (short is its prefix) and fast, 2 seeds
+    trained = len(bench.stacks)
+    long = bench.run_variant(ALPHA, "long", [0, 1])
+    assert len(bench.stacks) == trained  # served: the first variant trained it
+    assert all(run["stack"]["served"] == "trained" and run["stack"]["share_s"] > 0 for run in long["runs"])
+    assert fast["stack"]["share_s"] > 0 and fast["stack"]["ids"] == long["stack"]["ids"]
+    _same_as_alone(long["runs"][1], ALPHA.config("long", TINY), tiny)

@@ -76,10 +76,10 @@ import suite.runner
 original = suite.runner.Workbench.run_variant
 
 def run_variant(self, ablation, variant, seeds, on_epoch=None):
-    def killer(seed, epoch, row):
+    def killer(trained, seed, epoch, row):
         if on_epoch:
-            on_epoch(seed, epoch, row)
-        if variant == "b32" and epoch == 1:
+            on_epoch(trained, seed, epoch, row)
+        if trained == "b32" and epoch == 1:
             os.kill(os.getpid(), signal.{signal})
     return original(self, ablation, variant, seeds, killer)
 
