@@ -100,7 +100,7 @@ def per_seed_statistic(claim: Claim, runs: dict[str, list[dict]]) -> tuple[list[
             value = value - base
             if claim.relative:
                 value = value / abs(base) if base else math.inf
-        values.append(value if not math.isnan(value) else math.inf)
+        values.append(value)  # NaN: both runs diverged (inf - inf), so no comparison on this seed
     return seeds, values
 
 
@@ -111,9 +111,12 @@ def judge(claim: Claim, runs: dict[str, list[dict]]) -> Verdict:
         raise ValueError(f"no runs to judge {claim.text!r}: need variants {claim.variant!r}"
                          + (f" and {claim.baseline!r}" if claim.baseline else ""))
     finite = [v for v in values if math.isfinite(v)]
-    mean = fmean(values) if len(finite) == len(values) else math.inf * _sign_of_infinities(values)
+    if any(math.isnan(v) for v in values):  # a seed without a comparison supports no bound
+        mean = math.nan
+    else:
+        mean = fmean(values) if len(finite) == len(values) else math.inf * _sign_of_infinities(values)
     spread = stdev(finite) if len(finite) > 1 else 0.0
-    holds = ((claim.at_least is None or mean >= claim.at_least)
+    holds = (not math.isnan(mean) and (claim.at_least is None or mean >= claim.at_least)
              and (claim.at_most is None or mean <= claim.at_most))
     if claim.asserted:
         outcome = "PASS" if holds else "FAIL"

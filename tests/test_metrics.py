@@ -77,6 +77,19 @@ def test_a_diverged_loss_is_the_worst_and_never_a_nan_mean():
     assert verdict.outcome == "FAIL" and verdict.spread == 0.0  # the spread of the finite values only
 
 
+@pytest.mark.parametrize("bound", [dict(at_least=0.0), dict(at_most=0.0), dict(at_least=-1.0, at_most=1.0)])
+def test_two_diverged_runs_compare_to_nothing_and_support_no_bound(bound):
+    """inf - inf is NaN: whichever way the bound points, a seed where both runs diverged cannot
+    support it (before, NaN counted as +inf and passed every lower bound)."""
+    runs = {"a": [run(0, [0.1], val_loss=[math.nan]), run(1, [0.8], val_loss=[0.4])],
+            "b": [run(0, [0.1], val_loss=[math.inf]), run(1, [0.8], val_loss=[0.5])]}
+    verdict = judge(Claim("a vs b", "val_loss", "a", "b", **bound), runs)
+    assert math.isnan(verdict.per_seed[0]) and math.isnan(verdict.mean) and verdict.outcome == "FAIL"
+    assert "nan" in verdict.message()
+    reported = judge(Claim("a vs b", "val_loss", "a", "b", asserted=False, **bound), runs)
+    assert reported.outcome == "NOT REPRODUCED"
+
+
 def test_no_runs_is_an_error_not_a_verdict():
     with pytest.raises(ValueError, match="no runs to judge 'x': need variants 'a' and 'b'"):
         judge(Claim("x", "val_acc", "a", "b", at_least=0.0), {"a": [run(0, [0.5])], "b": []})
