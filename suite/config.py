@@ -31,7 +31,9 @@ class TrainConfig:
     plateau_patience: int = 0  # epochs without improvement before a cut
     plateau_threshold: float = 1e-3  # absolute improvement in validation loss that counts
     plateau_min_lr: float = 1e-5  # the learning rate is never cut below this
-    eval_mode_slip: bool = False  # reproduce the book's BN notebook: after epoch 1 train in eval mode
+    # Reproduce the book's BN notebook: epoch 1's accuracies measured in train mode, as its accuracy
+    # function did (updating the running statistics), then training in eval mode, statistics frozen.
+    eval_mode_slip: bool = False
 
     def as_dict(self) -> dict:
         return asdict(self)

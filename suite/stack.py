@@ -195,12 +195,15 @@ class Stack:
         loss = torch.where(self.active, loss + self._penalty(), 0.0)
         grads = torch.autograd.grad(loss.sum(), self.params)
         with torch.no_grad():
-            for buffer, value in self.pending:
-                buffer.copy_(value.view(-1))
-            self.pending.clear()
+            self._write_pending()
             self.steps += 1
             self._update(grads)
             self.loss_sum += loss
+
+    def _write_pending(self) -> None:
+        for buffer, value in self.pending:
+            buffer.copy_(value.view(-1))
+        self.pending.clear()
 
     def _update(self, grads: Sequence[Tensor]) -> None:
         """Each run's own SGD or Adam step with its own learning rate: torch's arithmetic, per run.
@@ -255,6 +258,32 @@ class Stack:
             loss += torch.stack([F.cross_entropy(logits[r], target, reduction="sum") for r in range(k)])
             correct += (logits.argmax(2) == target).sum(1)
         return loss, correct
+
+    @torch.no_grad()
+    def train_mode_accuracy(self, runs: Tensor, pixels: Tensor, labels: Tensor, order: Tensor, batch: int,
+                            val_pixels: Tensor, val_labels: Tensor) -> tuple[Tensor, Tensor]:
+        """Correct counts [K] the way the book's batch-norm notebook measured its epoch 1, for RUNS.
+
+        Its accuracy function ran the model in train mode (its ``model.eval()`` came later, in the
+        validation loss): over the training batches of ORDER [K, N] in batches of BATCH (batch statistics, each batch
+        updating the running statistics), then over the validation split as one batch. Only the
+        runs in the mask RUNS [K] change; the others keep their statistics (and get counts they
+        do not use). The notebook drew a fresh shuffle for this pass; the epoch's order is reused
+        here, so that the run's shuffle stream stays the one its training draws from.
+        """
+        saved = self.training.clone()
+        self.training.copy_(runs)
+        train_correct = torch.zeros(len(self.cfgs), dtype=torch.long, device=pixels.device)
+        for first in range(0, order.shape[1], batch):
+            idx = order[:, first : first + batch]
+            logits = self.forward(pixels[idx] * self.scale, True)
+            self._write_pending()
+            train_correct += (logits.argmax(2) == labels[idx]).sum(1)
+        logits = self.forward(val_pixels * self.scale, True)
+        self._write_pending()
+        val_correct = (logits.argmax(2) == val_labels).sum(1)
+        self.training.copy_(saved)
+        return train_correct, val_correct
 
     @torch.no_grad()
     def unstack(self, k: int) -> nn.Sequential:

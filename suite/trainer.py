@@ -177,8 +177,15 @@ def train_stack(
         order = torch.stack([torch.randperm(n, device=device, generator=g) for g in stack.shufflers])
         for first in range(0, n, batch):
             stepper(order[:, first : first + batch])
+        book = [k in live and c.eval_mode_slip and epoch == 1 for k, c in enumerate(cfgs)]
+        if any(book):  # the slip's epoch-1 accuracies, measured as the book's notebook did
+            measured = stack.train_mode_accuracy(torch.tensor(book, device=device), pixels, train.labels, order,
+                                                 batch, val_pixels, val.labels)
         curves = torch.stack([t.double() for t in (*stack.evaluate(pixels, train.labels),
                               *stack.evaluate(val_pixels, val.labels), stack.loss_sum)]).tolist()  # one sync
+        if any(book):
+            for row, count in ((1, measured[0]), (3, measured[1])):
+                curves[row] = [c if mine else old for c, old, mine in zip(count.tolist(), curves[row], book)]
         now = time.perf_counter() - start
         for k in list(live):
             row = dict(train_loss=curves[4][k] / steps, train_eval_loss=curves[0][k] / n,

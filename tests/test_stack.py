@@ -124,10 +124,27 @@ def test_eval_mode_slip_freezes_running_stats_after_epoch_1(tiny):
     slip = TrainConfig(batch_norm=True, eval_mode_slip=True, hidden=(64,), epochs=3)
     first, last, honest = train_stack([(replace(slip, epochs=1), 0), (slip, 0), (replace(slip, eval_mode_slip=False), 0)],
                                       train=tiny[0], val=tiny[1])
-    assert last.model[1].num_batches_tracked.item() == steps
+    # epoch 1: its training steps, the book's train-mode accuracy pass over the same batches, and
+    # the validation split as one batch; nothing after
+    assert last.model[1].num_batches_tracked.item() == 2 * steps + 1
     assert torch.equal(first.model[1].running_mean, last.model[1].running_mean)
     assert honest.model[1].num_batches_tracked.item() == 3 * steps
     assert not torch.equal(honest.model[1].running_mean, last.model[1].running_mean)
+
+
+def test_the_slips_epoch_1_accuracy_is_measured_in_train_mode_as_the_book_did(tiny):
+    """Same seed, same epoch-1 training: the slip run's epoch-1 validation accuracy is that of the
+    correctly trained model in train mode, the whole validation split as one batch."""
+    train_split, val_split = tiny
+    cfg = TrainConfig(batch_norm=True, hidden=(64,), epochs=1)
+    slip, honest = train_stack([(replace(cfg, eval_mode_slip=True), 0), (cfg, 0)], train=train_split, val=val_split)
+    assert torch.equal(slip.model[0].weight, honest.model[0].weight)  # the pass trains nothing
+    honest.model.train()
+    with torch.no_grad():
+        logits = honest.model(val_split.pixels.float() * cfg.input_scale)
+    assert slip.history["val_acc"][0] == (logits.argmax(1) == val_split.labels).float().mean().item()
+    assert slip.history["val_acc"][0] != honest.history["val_acc"][0]  # eval mode measures otherwise
+    assert slip.history["train_loss"] == honest.history["train_loss"]  # the loss of training itself
 
 
 def test_returned_models_are_the_trained_ones(tiny):

@@ -93,6 +93,11 @@ def _plain_torch_loop(cfg: TrainConfig, seed: int, train_split, val_split) -> li
             opt.zero_grad()
             loss.backward()
             opt.step()
+        if cfg.eval_mode_slip and epoch == 1:  # the notebook's accuracy pass, still in train mode
+            with torch.no_grad():
+                for first in range(0, len(x), cfg.batch_size):
+                    model(x[order[first : first + cfg.batch_size]])
+                model(x_val)
         model.eval()
         with torch.no_grad():
             losses.append(torch.nn.functional.cross_entropy(model(x_val), val_split.labels, reduction="sum").item()
