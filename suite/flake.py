@@ -3,6 +3,7 @@
     python -m suite.flake --base-seeds 0-19 --profile ci            # train, store, judge
     python -m suite.flake --base-seeds 0-19 -k dropout,l1 --jobs 2   # a subset, 2 processes
     python -m suite.flake --rejudge docs/flake/runs                  # judge stored runs again
+    python -m suite.flake --estimate DIR [DIR ...]                   # flake probabilities (suite.estimate)
 
 Base seed B trains every variant with seeds B*1000, B*1000+1, ... (as many as the profile's
 seeds), exactly as ``pytest --ablation-base-seed B`` does. Each (base seed, ablation) lands in
@@ -64,6 +65,40 @@ def run_group(bases: list[int], names: list[str], args) -> None:
             print(f"base seed {base}: {name} done", flush=True)
 
 
+def judged(folders: list[Path], names: list[str] | None = None, profile: str | None = None) -> tuple[str, list]:
+    """The profile judged, and (ablation, claim, verdict) for every stored (base seed, ablation)
+    file in FOLDERS.
+
+    Raises ValueError when the folders hold no runs, or runs of several profiles and PROFILE is
+    None; ResultsError for a file that is not a flake file or lacks a variant's runs.
+    """
+    stored = []
+    for folder in folders:
+        for path in sorted(folder.glob("*.json")):
+            data = read_json(path)
+            if not isinstance(data, dict) or not {"ablation", "profile", "runs"} <= data.keys() \
+                    or data["ablation"] not in ABLATIONS:
+                raise ResultsError(f"{path} is not a flake file of this suite")
+            stored.append((folder, data))
+    where = ", ".join(map(str, folders))
+    profiles = sorted({data["profile"] for _, data in stored if profile in (None, data["profile"])})
+    if not profiles:
+        raise ValueError(f"no {profile + ' ' if profile else ''}flake files in {where}")
+    if len(profiles) > 1:
+        raise ValueError(f"{where} holds runs of the profiles {', '.join(profiles)}: pass --profile")
+    rows = []
+    for folder, data in stored:
+        if data["profile"] != profiles[0] or (names and data["ablation"] not in names):
+            continue
+        verdicts = ABLATIONS[data["ablation"]].judge(data["runs"], profile=data["profile"])
+        if verdicts is None:
+            raise ResultsError(f"{folder}: {data['ablation']} of base seed {data.get('base_seed')} lacks a variant's runs; "
+                               "it cannot be judged")
+        rows += [(data["ablation"], claim, verdict)
+                 for claim, verdict in zip(ABLATIONS[data["ablation"]].claims_for(data["profile"]), verdicts)]
+    return profiles[0], rows
+
+
 def table(folder: Path, names: list[str] | None = None, profile: str | None = None) -> str:
     """Per claim: its verdicts over the base seeds, wrong ones, and the statistic's range.
 
@@ -72,33 +107,14 @@ def table(folder: Path, names: list[str] | None = None, profile: str | None = No
     """
     outcomes: dict[tuple[str, str], Counter] = defaultdict(Counter)
     seen: dict[tuple[str, str], list[float]] = defaultdict(list)
-    stored = []
-    for path in sorted(folder.glob("*.json")):
-        data = read_json(path)
-        if not isinstance(data, dict) or not {"ablation", "profile", "runs"} <= data.keys() \
-                or data["ablation"] not in ABLATIONS:
-            raise ResultsError(f"{path} is not a flake file of this suite")
-        stored.append(data)
-    profiles = sorted({data["profile"] for data in stored if profile in (None, data["profile"])})
-    if not profiles:
-        raise ValueError(f"no {profile + ' ' if profile else ''}flake files in {folder}")
-    if len(profiles) > 1:
-        raise ValueError(f"{folder} holds runs of the profiles {', '.join(profiles)}: pass --profile")
-    for data in stored:
-        if data["profile"] != profiles[0] or (names and data["ablation"] not in names):
-            continue
-        verdicts = ABLATIONS[data["ablation"]].judge(data["runs"], profile=data["profile"])
-        if verdicts is None:
-            raise ResultsError(f"{folder}: {data['ablation']} of base seed {data.get('base_seed')} lacks a variant's runs; "
-                               "it cannot be judged")
-        for claim, verdict in zip(ABLATIONS[data["ablation"]].claims_for(data["profile"]), verdicts):
-            key = (data["ablation"], claim.text)
-            seen[key].append(verdict.mean)
-            outcomes[key][verdict.outcome] += 1
+    profile, rows = judged([folder], names, profile)
+    for name, claim, verdict in rows:
+        seen[name, claim.text].append(verdict.mean)
+        outcomes[name, claim.text][verdict.outcome] += 1
     lines = ["| ablation | claim | kind | bound | verdicts | wrong / N | mean statistic: min, median, max |",
              "|---|---|---|---|---|---|---|"]
     for name, ablation in ABLATIONS.items():
-        for claim in ablation.claims_for(profiles[0]):
+        for claim in ablation.claims_for(profile):
             key = (name, claim.text)
             if key not in seen:
                 continue
@@ -127,12 +143,26 @@ def main(argv: list[str] | None = None) -> int:
                              "stacks (e.g. 6 bases x 3 seeds: stacks of up to 18 runs of a variant)")
     parser.add_argument("--max-stack", type=int, help="runs per stack (default: the device's, see suite.runner)")
     parser.add_argument("--rejudge", metavar="DIR", help="only judge the files already in DIR")
+    parser.add_argument("--estimate", metavar="DIR", nargs="+",
+                        help="estimate each claim's and a whole run's flake probability from the files in DIRs")
     parser.add_argument("--worker", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     names = args.only.split(",") if args.only else list(ABLATIONS)
     unknown = sorted(set(names) - set(ABLATIONS))
     if unknown:
         parser.error(f"unknown ablation(s) {', '.join(unknown)}; known: {', '.join(ABLATIONS)}")
+    if args.estimate:
+        from suite.estimate import estimate, markdown
+
+        try:
+            profile, rows = judged([Path(d) for d in args.estimate], names, args.profile)
+        except (ResultsError, ValueError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        seeds = args.seeds or PROFILES[profile].seeds
+        claims = [(name, claim) for name in names for claim in ABLATIONS[name].claims_for(profile)]
+        print(markdown(estimate(rows, seeds, claims), seeds, profile))
+        return 0
     if args.rejudge:
         try:
             print(table(Path(args.rejudge), names, args.profile))
