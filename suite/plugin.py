@@ -73,13 +73,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def _check_device(device: str) -> None:
-    if device.startswith("cuda"):
-        import torch
+    if device.startswith("cuda"):  # only then import torch (and the runner) this early
+        from suite.runner import DeviceUnavailable, resolve_device
 
-        if not torch.cuda.is_available():
-            raise pytest.UsageError(
-                f"--ablation-device {device} was asked for, but torch sees no CUDA device "
-                f"(torch {torch.__version__}, CUDA build {torch.version.cuda}); use --ablation-device cpu")
+        try:
+            resolve_device(device)
+        except DeviceUnavailable as exc:
+            raise pytest.UsageError(str(exc)) from None
 
 
 @pytest.hookimpl(tryfirst=True)  # before pytest-benchmark reads --benchmark-json
