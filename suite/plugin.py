@@ -18,6 +18,7 @@ import warnings
 import pytest
 
 from suite.ablations import ABLATIONS, PROFILES
+from suite.numfmt import statistic
 from suite.results import ResultsError
 from suite.run_end import DeferredFile
 from suite.session import AblationSession
@@ -269,7 +270,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config)
 
 
 def _mean_spread(verdict: dict) -> str:
-    return f"{verdict['mean']:.4g} ± {verdict['spread']:.2g} {verdict['bound']}"
+    return f"{statistic(verdict['mean'])} ± {statistic(verdict['spread'], 2)} {verdict['bound']}"
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
