@@ -56,6 +56,10 @@ class Ablation:
     ci: dict = field(default_factory=dict)  # overrides that the ci profile adds to ``base``
     book_note: str = ""  # where the book's own notebook differs from what is measured here
     probe_activations: bool = False  # record the hidden-layer activations' distribution
+    # The report shows the weight and bias histograms: the book's notebook for this ablation plots
+    # them (Chapter03/Varying_learning_rate_on_*, Batch_normalization). An ablation with a claim on
+    # the weights (L1, L2) shows them too, decided from its claims in suite.report.sections.
+    shows_parameters: bool = False
 
     def variant(self, name: str) -> Variant:
         for variant in self.variants:
@@ -161,6 +165,7 @@ ABLATIONS_LIST = [
             Claim("lr 0.00001 still learns (far above the 10% of chance)", "val_acc", "lr1e-5",
                   at_least=0.5, why=CALIBRATED),
         ),
+        shows_parameters=True,
     ),
     Ablation(
         name="lr_raw",
@@ -178,6 +183,7 @@ ABLATIONS_LIST = [
             Claim("lr 0.00001 learns on raw input where lr 0.1 fails", "val_acc", "lr1e-5", "lr1e-1",
                   at_least=0.3, why=CALIBRATED),
         ),
+        shows_parameters=True,
     ),
     Ablation(
         name="annealing",
@@ -254,6 +260,7 @@ ABLATIONS_LIST = [
                    "model.train() again, so from epoch 2 its batch-norm model trains with the running "
                    "statistics of epoch 1 frozen. The variant 'bn_book_slip' reproduces that."),
         probe_activations=True,
+        shows_parameters=True,
     ),
     Ablation(
         name="dropout",
