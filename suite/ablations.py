@@ -1,12 +1,14 @@
 """The ablations of chapter 3 as data: variants are overrides of the baseline config.
 
-    from suite.ablations import ABLATIONS, PROFILES
+    from suite.ablations import ABLATIONS
+    from suite.profiles import PROFILES
     ABLATIONS["scaling"].config("scaled", PROFILES["ci"])   # -> a TrainConfig
 
 Nothing here imports torch: the report reads the same specs. Each ablation carries the book's
-settings (``base``), what the ``ci`` profile shrinks (``ci``), and its claims. The bounds of the
-claims were calibrated on seeds other than the ones the flake rate is measured on: see
-docs/calibration.md for the numbers and the command that reproduces them.
+settings (``base``), what the ``ci`` profile shrinks (``ci``), and its claims; the profiles
+themselves (data sizes, seeds) are in ``suite.profiles``. The bounds of the claims were
+calibrated on seeds other than the ones the flake rate is measured on: see docs/calibration.md
+for the numbers and the command that reproduces them.
 """
 
 from __future__ import annotations
@@ -15,27 +17,10 @@ from dataclasses import dataclass, field
 
 from suite.claims import Claim, Verdict, judge
 from suite.config import TrainConfig
+from suite.profiles import PROFILES, Profile, seeds_for
 
-
-@dataclass(frozen=True)
-class Profile:
-    name: str
-    train_size: int | None  # images of the 60k training split (a fixed random subset); None: all
-    val_size: int | None  # images of the 10k test split used for validation; None: all
-    seeds: int  # seeds per variant unless --ablation-seeds says otherwise
-    description: str
-
-
-PROFILES = {
-    "book": Profile("book", None, None, 3, "the book's protocol: full 60k/10k data, the book's epochs"),
-    "ci": Profile("ci", 6000, 2000, 3,
-                  "6k training images, 2k validation images and fewer epochs, for a 2-core CPU"),
-}
-
-
-def seeds_for(base_seed: int, count: int) -> list[int]:
-    """The seeds a run with base seed B uses: B*1000, B*1000+1, ... (disjoint for B < 1000/count)."""
-    return [base_seed * 1000 + i for i in range(count)]
+# PROFILES and seeds_for live in suite.profiles; still importable from here (suite.flake does).
+__all__ = ["ABLATIONS", "ABLATIONS_LIST", "Ablation", "Variant", "PROFILES", "Profile", "seeds_for"]
 
 
 @dataclass(frozen=True)

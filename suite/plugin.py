@@ -17,8 +17,9 @@ import warnings
 
 import pytest
 
-from suite.ablations import ABLATIONS, PROFILES
+from suite.ablations import ABLATIONS
 from suite.numfmt import statistic
+from suite.profiles import PROFILES
 from suite.results import ResultsError
 from suite.run_end import DeferredFile
 from suite.session import AblationSession

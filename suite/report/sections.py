@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import math
 
-from suite.ablations import ABLATIONS, ABLATIONS_LIST, PROFILES
+from suite.ablations import ABLATIONS, ABLATIONS_LIST
 from suite.metrics import METRICS, metric_value
+from suite.profiles import PROFILES
 from suite.report import fmt
 
 OUTCOME_CLASS = {"PASS": "pass", "FAIL": "fail", "REPRODUCED": "reproduced",
