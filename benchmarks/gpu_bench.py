@@ -34,9 +34,10 @@ from torch.utils.data import DataLoader, Dataset
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from suite.ablations import ABLATIONS_LIST, PROFILES, Profile  # noqa: E402
+from suite.ablations import ABLATIONS_LIST  # noqa: E402
 from suite.data import Split, load_split, resolve_root  # noqa: E402
 from suite.planner import distinct_runs, requests_for  # noqa: E402
+from suite.profiles import PROFILES, Profile  # noqa: E402
 from suite.runner import Workbench  # noqa: E402
 from suite.trainer import TrainConfig, evaluate, train_stack  # noqa: E402
 

@@ -1,12 +1,14 @@
 """The ablations of chapter 3 as data: variants are overrides of the baseline config.
 
-    from suite.ablations import ABLATIONS, PROFILES
+    from suite.ablations import ABLATIONS
+    from suite.profiles import PROFILES
     ABLATIONS["scaling"].config("scaled", PROFILES["ci"])   # -> a TrainConfig
 
 Nothing here imports torch: the report reads the same specs. Each ablation carries the book's
-settings (``base``), what the ``ci`` profile shrinks (``ci``), and its claims. The bounds of the
-claims were calibrated on seeds other than the ones the flake rate is measured on: see
-docs/calibration.md for the numbers and the command that reproduces them.
+settings (``base``), what the ``ci`` profile shrinks (``ci``), and its claims; the profiles
+themselves (data sizes, seeds) are in ``suite.profiles``. The bounds of the claims were
+calibrated on seeds other than the ones the flake rate is measured on: see docs/calibration.md
+for the numbers and the command that reproduces them.
 """
 
 from __future__ import annotations
@@ -15,27 +17,10 @@ from dataclasses import dataclass, field
 
 from suite.claims import Claim, Verdict, judge
 from suite.config import TrainConfig
+from suite.profiles import PROFILES, Profile, seeds_for
 
-
-@dataclass(frozen=True)
-class Profile:
-    name: str
-    train_size: int | None  # images of the 60k training split (a fixed random subset); None: all
-    val_size: int | None  # images of the 10k test split used for validation; None: all
-    seeds: int  # seeds per variant unless --ablation-seeds says otherwise
-    description: str
-
-
-PROFILES = {
-    "book": Profile("book", None, None, 3, "the book's protocol: full 60k/10k data, the book's epochs"),
-    "ci": Profile("ci", 6000, 2000, 3,
-                  "6k training images, 2k validation images and fewer epochs, for a 2-core CPU"),
-}
-
-
-def seeds_for(base_seed: int, count: int) -> list[int]:
-    """The seeds a run with base seed B uses: B*1000, B*1000+1, ... (disjoint for B < 1000/count)."""
-    return [base_seed * 1000 + i for i in range(count)]
+# PROFILES and seeds_for live in suite.profiles; still importable from here (suite.flake does).
+__all__ = ["ABLATIONS", "ABLATIONS_LIST", "Ablation", "Variant", "PROFILES", "Profile", "seeds_for"]
 
 
 @dataclass(frozen=True)
@@ -56,6 +41,10 @@ class Ablation:
     ci: dict = field(default_factory=dict)  # overrides that the ci profile adds to ``base``
     book_note: str = ""  # where the book's own notebook differs from what is measured here
     probe_activations: bool = False  # record the hidden-layer activations' distribution
+    # The report shows the weight and bias histograms: the book's notebook for this ablation plots
+    # them (Chapter03/Varying_learning_rate_on_*, Batch_normalization). An ablation with a claim on
+    # the weights (L1, L2) shows them too, decided from its claims in suite.report.sections.
+    shows_parameters: bool = False
 
     def variant(self, name: str) -> Variant:
         for variant in self.variants:
@@ -161,6 +150,7 @@ ABLATIONS_LIST = [
             Claim("lr 0.00001 still learns (far above the 10% of chance)", "val_acc", "lr1e-5",
                   at_least=0.5, why=CALIBRATED),
         ),
+        shows_parameters=True,
     ),
     Ablation(
         name="lr_raw",
@@ -178,6 +168,7 @@ ABLATIONS_LIST = [
             Claim("lr 0.00001 learns on raw input where lr 0.1 fails", "val_acc", "lr1e-5", "lr1e-1",
                   at_least=0.3, why=CALIBRATED),
         ),
+        shows_parameters=True,
     ),
     Ablation(
         name="annealing",
@@ -254,6 +245,7 @@ ABLATIONS_LIST = [
                    "model.train() again, so from epoch 2 its batch-norm model trains with the running "
                    "statistics of epoch 1 frozen. The variant 'bn_book_slip' reproduces that."),
         probe_activations=True,
+        shows_parameters=True,
     ),
     Ablation(
         name="dropout",

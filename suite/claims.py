@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass, replace
 from statistics import fmean, stdev
 
 from suite.metrics import metric_value
+from suite.numfmt import statistic
 
 @dataclass(frozen=True)
 class Claim:
@@ -60,16 +61,13 @@ class Verdict:
         return self.outcome in ("PASS", "REPRODUCED")
 
     def message(self) -> str:
-        values = ", ".join(_fmt(v) for v in self.per_seed)
+        values = ", ".join(statistic(v) for v in self.per_seed)
         return (f"{self.outcome}: {self.claim} - expected mean {self.statistic} {self.bound}; "
-                f"measured {_fmt(self.mean)} ± {_fmt(self.spread)} over {len(self.per_seed)} seeds [{values}]")
+                f"measured {statistic(self.mean)} ± {statistic(self.spread)} "
+                f"over {len(self.per_seed)} seeds [{values}]")
 
     def as_dict(self) -> dict:
         return asdict(self)
-
-
-def _fmt(value: float) -> str:
-    return f"{value:.4g}" if math.isfinite(value) else str(value)
 
 
 def describe(claim: Claim) -> tuple[str, str]:

@@ -17,7 +17,9 @@ import warnings
 
 import pytest
 
-from suite.ablations import ABLATIONS, PROFILES
+from suite.ablations import ABLATIONS
+from suite.numfmt import statistic
+from suite.profiles import PROFILES
 from suite.results import ResultsError
 from suite.run_end import DeferredFile
 from suite.session import AblationSession
@@ -73,13 +75,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def _check_device(device: str) -> None:
-    if device.startswith("cuda"):
-        import torch
+    if device.startswith("cuda"):  # only then import torch (and the runner) this early
+        from suite.runner import DeviceUnavailable, resolve_device
 
-        if not torch.cuda.is_available():
-            raise pytest.UsageError(
-                f"--ablation-device {device} was asked for, but torch sees no CUDA device "
-                f"(torch {torch.__version__}, CUDA build {torch.version.cuda}); use --ablation-device cpu")
+        try:
+            resolve_device(device)
+        except DeviceUnavailable as exc:
+            raise pytest.UsageError(str(exc)) from None
 
 
 @pytest.hookimpl(tryfirst=True)  # before pytest-benchmark reads --benchmark-json
@@ -269,7 +271,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config)
 
 
 def _mean_spread(verdict: dict) -> str:
-    return f"{verdict['mean']:.4g} ± {verdict['spread']:.2g} {verdict['bound']}"
+    return f"{statistic(verdict['mean'])} ± {statistic(verdict['spread'], 2)} {verdict['bound']}"
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)

@@ -33,13 +33,19 @@ HIST_BINS = 60  # bins of every stored weight/bias/activation histogram
 MAX_STACK = {"cpu": 1, "cuda": 32}
 
 
+class DeviceUnavailable(RuntimeError):
+    """CUDA was asked for and torch sees none; the plugin shows it as a usage error."""
+
+
 def resolve_device(requested: str) -> torch.device:
-    """'auto' picks CUDA when present; 'cuda' without CUDA is an error, never a silent CPU run."""
+    """'auto' picks CUDA when present; 'cuda' without CUDA is an error, never a silent CPU run.
+    The one check of the device: the plugin calls it before the run starts."""
     if requested == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if requested.startswith("cuda") and not torch.cuda.is_available():
-        raise RuntimeError("--ablation-device cuda was asked for, but torch sees no CUDA device "
-                           f"(torch {torch.__version__}, built for CUDA {torch.version.cuda})")
+        raise DeviceUnavailable(
+            f"--ablation-device {requested} was asked for, but torch sees no CUDA device "
+            f"(torch {torch.__version__}, CUDA build {torch.version.cuda}); use --ablation-device cpu")
     return torch.device(requested)
 
 

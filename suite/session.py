@@ -21,8 +21,9 @@ from typing import Callable
 
 import pytest
 
-from suite.ablations import ABLATIONS, PROFILES, Profile, seeds_for
+from suite.ablations import ABLATIONS
 from suite.claims import Verdict
+from suite.profiles import PROFILES, Profile, seeds_for
 from suite.results import (RESULTS_FILE, SCHEMA, ResultsError, RunFolderLock, atomic_write_json, load_results,
                            machine_info, new_run_dir)
 from suite.run_end import compare, render_report

@@ -10,8 +10,9 @@ import math
 
 import pytest
 
-from suite.ablations import ABLATIONS, PROFILES
+from suite.ablations import ABLATIONS
 from suite.book_values import BOOK_VALUES, METRICS, BookValue
+from suite.profiles import PROFILES
 from suite.report.book import book_sections, compare, summary
 
 NOTEBOOKS = {"Steps_to_build_a_neural_network_on_FashionMNIST.ipynb", "Scaling_the_dataset.ipynb",

@@ -15,8 +15,9 @@ from dataclasses import replace
 import pytest
 
 import suite.runner
-from suite.ablations import ABLATIONS, ABLATIONS_LIST, PROFILES, Ablation, Profile, Variant
+from suite.ablations import ABLATIONS, ABLATIONS_LIST, Ablation, Variant
 from suite.planner import distinct_runs, epochs_saved, pack, requests_for, run_key
+from suite.profiles import PROFILES, Profile
 from suite.runner import Workbench, parameter_record, weight_abs_mean
 from suite.trainer import TrainConfig, train
 from tests.test_stack import one_thread  # noqa: F401 - autouse: one thread on a busy 2-core machine

@@ -17,7 +17,8 @@ import pytest
 import torch
 
 import suite.trainer
-from suite.ablations import ABLATIONS_LIST, PROFILES
+from suite.ablations import ABLATIONS_LIST
+from suite.profiles import PROFILES
 from suite.runner import activation_record, serialize
 from suite.trainer import TrainConfig, build_model, train, train_stack
 

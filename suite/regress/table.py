@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from suite.numfmt import cell, share
+
 
 def format_table(report: dict) -> str:
     cur, base, timed = report["current"], report["baseline"], report["time_baseline"]
@@ -27,13 +29,6 @@ def _short(text: str, width: int = 56) -> str:  # a claim's full text is in the 
 
 def _cells(row: dict) -> tuple[str, ...]:
     if row["metric"] == "time_s":
-        change = row["relative_delta"]
-        return (_num(row["baseline"], "s"), _num(row["current"], "s"),
-                "-" if change is None else f"{change:+.0%}", f"{row['tolerance']:.0%}")
-    return tuple(_num(row[k]) for k in ("baseline", "current", "delta", "tolerance"))
-
-
-def _num(value, unit: str = "") -> str:
-    if value is None or isinstance(value, str):
-        return value or "-"
-    return f"{value:.1f}{unit}" if unit else f"{value:.4f}"
+        return (cell(row["baseline"], "s"), cell(row["current"], "s"), share(row["relative_delta"], signed=True),
+                share(row["tolerance"]))
+    return tuple(cell(row[k]) for k in ("baseline", "current", "delta", "tolerance"))

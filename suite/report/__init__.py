@@ -6,8 +6,8 @@
 Built from the results folder alone (results.json; benchmark.json and the nightly comparison's
 regress.json when present), so a report can be re-rendered without training. Nothing in this
 package imports torch. Layout: ``content``, ``sections`` and ``since`` shape the data, ``plots``
-draws the seaborn figures, ``document`` fills the jinja2 templates of ``templates/`` and prints
-the PDF with WeasyPrint.
+draws the seaborn figures (``trend_plot`` the nightly comparison's trend), ``document`` fills the
+jinja2 templates of ``templates/`` and prints the PDF with WeasyPrint.
 """
 
 from __future__ import annotations

@@ -44,7 +44,7 @@ def environment() -> Environment:
 
 
 def _with_figures(content: dict) -> dict:
-    from suite.report import plots  # matplotlib is slow to import: only when figures are drawn
+    from suite.report import plots, trend_plot  # matplotlib imports slowly: only to draw figures
 
     for section in content["sections"]:
         section["figures"] = plots.figures(section)
@@ -52,7 +52,7 @@ def _with_figures(content: dict) -> dict:
             variant["color"] = plots.color(variant["index"])
     since = content.get("since")
     if since:
-        since["figures"] = plots.trend(since["trend"])
+        since["figures"] = trend_plot.trend(since["trend"])
         for variant in since["extra_variants"]:  # variants the comparison has and this run's sections lack
             variant["color"] = plots.color(variant["index"])
     return content

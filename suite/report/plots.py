@@ -6,6 +6,7 @@
 One style and one palette for the whole report: a variant's color is its position in the
 ablation's spec (first variant blue, second orange, ...), the same in every figure and in the
 tables' color keys. Accuracies are drawn in percent. Every figure is closed after saving.
+The nightly comparison's trend figure is drawn in ``suite.report.trend_plot``, in this style.
 """
 
 from __future__ import annotations
@@ -41,23 +42,23 @@ def color(index: int) -> str:
     return PALETTE[index % len(PALETTE)]
 
 
-def _theme() -> None:
+def theme() -> None:
     sns.set_theme(context="paper", style="whitegrid", palette=PALETTE, rc=RC)
 
 
-def _svg(fig, key: str) -> str:
+def to_svg(fig, key: str) -> str:
     """SVG text without its XML prolog; ids salted with KEY so several figures share a page."""
     buffer = io.StringIO()
     with matplotlib.rc_context({"svg.hashsalt": key}):  # deterministic ids: reports diff cleanly
         # No bbox_inches="tight" nor tight_layout: each lays the figure out once more, and together
-        # they were two thirds of the report's drawing time. _fit sets fixed margins instead.
+        # they were two thirds of the report's drawing time. fit_margins sets fixed margins instead.
         fig.savefig(buffer, format="svg", metadata={"Date": None})
     plt.close(fig)
     text = buffer.getvalue()
     return re.sub(r"^.*?(?=<svg)", "", text, count=1, flags=re.S)
 
 
-def _fit(fig, *, left: float, right: float, bottom: float, top: float, wspace=0.2, hspace=0.2) -> None:
+def fit_margins(fig, *, left: float, right: float, bottom: float, top: float, wspace=0.2, hspace=0.2) -> None:
     """Margins in inches (room for tick labels, titles, legends), whatever the figure's size."""
     width, height = fig.get_size_inches()
     fig.subplots_adjust(left=left / width, right=1 - right / width, bottom=bottom / height, top=1 - top / height,
@@ -89,7 +90,7 @@ def _diverged(section: dict) -> list[str]:
 
 def curves(section: dict) -> str:
     """Loss and accuracy per epoch, training and validation: mean over seeds with a min-max band."""
-    _theme()
+    theme()
     frame = _frame(section)
     ran = [v["label"] for v in section["variants"] if v["runs"]]
     palette = _palette(section)
@@ -123,8 +124,8 @@ def curves(section: dict) -> str:
                                   markeredgecolor="#1d1d1f", label="book"))
     fig.legend(handles=handles, loc="upper center", ncol=min(len(handles), 5), frameon=False,
                bbox_to_anchor=(0.5, 1.0))
-    _fit(fig, left=0.62, right=0.08, bottom=0.42, top=0.5, wspace=0.22, hspace=0.32)
-    return _svg(fig, f"curves-{section['name']}")
+    fit_margins(fig, left=0.62, right=0.08, bottom=0.42, top=0.5, wspace=0.22, hspace=0.32)
+    return to_svg(fig, f"curves-{section['name']}")
 
 
 def _book_points(ax, section: dict, metric: str, palette: dict) -> None:
@@ -140,7 +141,7 @@ def learning_rate(section: dict) -> str | None:
     data = frame[frame.metric == "lr"].dropna()
     if data.empty or data.groupby(["variant", "seed"])["value"].nunique().max() < 2:
         return None
-    _theme()
+    theme()
     ran = [v["label"] for v in section["variants"] if v["runs"]]
     fig, ax = plt.subplots(figsize=(WIDTH_IN * 0.8, 2.1))
     sns.lineplot(data=data, x="epoch", y="value", hue="variant", hue_order=ran, palette=_palette(section),
@@ -151,8 +152,8 @@ def learning_rate(section: dict) -> str | None:
     ax.set_ylabel("learning rate (log scale)")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.legend(title=None, frameon=False, loc="center left", bbox_to_anchor=(1.02, 0.5))
-    _fit(fig, left=0.75, right=1.9, bottom=0.42, top=0.28)
-    return _svg(fig, f"lr-{section['name']}")
+    fit_margins(fig, left=0.75, right=1.9, bottom=0.42, top=0.28)
+    return to_svg(fig, f"lr-{section['name']}")
 
 
 def _merged(hists: list[dict]) -> tuple[np.ndarray, np.ndarray, int]:
@@ -190,7 +191,7 @@ def _layer_title(layer: str, kind: str, count: int) -> str:
 
 def _hist_grid(section: dict, columns: list[tuple[str, str]], pick, key: str, log_columns=()) -> str:
     """Rows: variants that ran; columns: the distributions PICK(run, column) returns."""
-    _theme()
+    theme()
     variants = [v for v in section["variants"] if v["runs"]]
     fig, axes = plt.subplots(len(variants), len(columns), squeeze=False,
                              figsize=(WIDTH_IN, 0.4 + 1.45 * len(variants)))
@@ -215,8 +216,8 @@ def _hist_grid(section: dict, columns: list[tuple[str, str]], pick, key: str, lo
             ax.set_ylabel(f"{label}\n% of values" if c == 0 else "")
             ax.xaxis.set_major_locator(MaxNLocator(nbins=3, symmetric=_symmetric(edges)))
             ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:.2g}".replace("-", "−")))
-    _fit(fig, left=0.78, right=0.1, bottom=0.42, top=0.45, wspace=0.5, hspace=0.3)
-    return _svg(fig, f"{key}-{section['name']}")
+    fit_margins(fig, left=0.78, right=0.1, bottom=0.42, top=0.45, wspace=0.5, hspace=0.3)
+    return to_svg(fig, f"{key}-{section['name']}")
 
 
 def parameters(section: dict) -> str:
@@ -248,73 +249,3 @@ def figures(section: dict) -> dict:
         if section["show_activations"]:
             out["activations"] = activations(section)
     return out
-
-
-TREND_COLUMNS = 4
-REGRESSED_RED, IMPROVED_GREEN = "#c62828", "#1b7f3b"  # the badges' colors in report.css
-
-
-def _ticks(count: int, most: int = 3) -> list[int]:
-    """At most MOST run positions to label, always the first and the last (this run)."""
-    return sorted({round(i) for i in np.linspace(0, count - 1, min(count, most))})
-
-
-def trend(data: dict) -> list[str]:
-    """Final validation accuracy of each variant over the stored runs (see since.trend), one panel
-    per ablation, each with its own y range; ringed: this run's value where it regressed (red) or
-    improved (green); dotted: the baseline run; shaded: this run. One SVG per row of panels, so a
-    page break can fall between rows instead of pushing one tall figure to the next page."""
-    if not data["plot"]:
-        return []
-    _theme()
-    panels = data["panels"]
-    return [_trend_row(panels[i:i + TREND_COLUMNS], data, f"trend-{i}") for i in range(0, len(panels), TREND_COLUMNS)]
-
-
-def _trend_row(panels: list[dict], data: dict, key: str) -> str:
-    runs, last = data["runs"], len(data["runs"]) - 1
-    wrap = 24  # characters of a legend label at 6 pt in a quarter of the text width; titles are larger
-    titles = ["\n".join(textwrap.wrap(p["title"], wrap - 5)) for p in panels]
-    legend_lines = max(sum(len(textwrap.wrap(line["variant"]["label"], wrap)) for line in p["lines"]) for p in panels)
-    axes_h = 1.05
-    title_h = 0.13 * max(t.count("\n") + 1 for t in titles) + 0.1
-    below = 0.3 + 0.115 * legend_lines  # tick labels, then the legend
-    fig, axes = plt.subplots(1, TREND_COLUMNS, squeeze=False, figsize=(WIDTH_IN, title_h + axes_h + below))
-    for c, (ax, panel, title) in enumerate(zip(axes[0], panels, titles)):
-        palette = {line["variant"]["name"]: color(line["variant"]["index"]) for line in panel["lines"]}
-        frame = pd.DataFrame([(line["variant"]["name"], i, value) for line in panel["lines"]
-                              for i, value in enumerate(line["values"])], columns=["variant", "run", "value"])
-        ax.axvspan(last - 0.35, last + 0.35, color="#12263a", alpha=0.06, linewidth=0)
-        if data["baseline_index"] is not None:
-            ax.axvline(data["baseline_index"], color="#5b7083", linewidth=0.8, linestyle=":")
-        sns.lineplot(data=frame.dropna(), x="run", y="value", hue="variant", hue_order=list(palette),
-                     palette=palette, marker="o", markersize=3.2, markeredgewidth=0, linewidth=1.2,
-                     errorbar=None, legend=False, ax=ax)
-        for line in panel["lines"]:
-            if line["flag"] and line["values"][-1] is not None:
-                ax.scatter([last], [line["values"][-1]], s=55, facecolors="none", linewidths=1.2, zorder=5,
-                           edgecolors=REGRESSED_RED if line["flag"] == "regressed" else IMPROVED_GREEN)
-        ax.margins(y=0.12)  # room for the rings
-        low, high = ax.get_ylim()
-        if high - low < 4:  # a 0.1-point wobble must not fill the panel like a collapse
-            middle = min(max((low + high) / 2, 2), 98)
-            low, high = middle - 2, middle + 2
-        ax.set_ylim(max(low, 0), min(high, 100))
-        ax.set_xlim(-0.4, last + 0.4)
-        ticks = _ticks(len(runs))
-        ax.set_xticks(ticks, [runs[i]["tick"] for i in ticks])
-        ax.tick_params(axis="both", labelsize=6, pad=1.5)
-        ax.yaxis.set_major_locator(MaxNLocator(nbins=4))
-        ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
-        ax.set_title(title, fontsize=7.2, loc="left", pad=3)
-        ax.set_xlabel("")
-        ax.set_ylabel("val. accuracy (%)" if c == 0 else "", fontsize=6.5, labelpad=2)
-        handles = [plt.Line2D([], [], color=palette[line["variant"]["name"]], marker="o", markersize=3, linewidth=1.2,
-                              label="\n".join(textwrap.wrap(line["variant"]["label"], wrap)))
-                   for line in panel["lines"]]
-        ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(-0.02, -0.2 / axes_h), frameon=False,
-                  fontsize=6, handlelength=1.4, handletextpad=0.5, labelspacing=0.25, borderaxespad=0, borderpad=0)
-    for ax in axes[0][len(panels):]:
-        ax.axis("off")
-    _fit(fig, left=0.5, right=0.2, bottom=below, top=title_h, wspace=0.36)
-    return _svg(fig, key)

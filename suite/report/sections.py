@@ -12,13 +12,10 @@ from __future__ import annotations
 
 import math
 
-from suite.ablations import ABLATIONS, ABLATIONS_LIST, PROFILES
+from suite.ablations import ABLATIONS, ABLATIONS_LIST
 from suite.metrics import METRICS, metric_value
+from suite.profiles import PROFILES
 from suite.report import fmt
-
-# The sections whose notebook plots parameter histograms (Chapter03/Varying_learning_rate_on_*,
-# Batch_normalization); L1 and L2 are added because their claims are about the weights.
-BOOK_SHOWS_PARAMETERS = ("lr_scaled", "lr_raw", "batch_norm")
 
 OUTCOME_CLASS = {"PASS": "pass", "FAIL": "fail", "REPRODUCED": "reproduced",
                  "NOT REPRODUCED": "not-reproduced", "not run": "not-run", "error": "error",
@@ -193,7 +190,9 @@ def ablation_sections(results: dict) -> list[dict]:
         status = entry.get("status", "not run")
         variants = _variant_rows(name, entry, profile)
         has_runs = any(v["runs"] for v in variants)
-        weights_claim = any(c.get("metric") == "weight_abs_mean" for c in entry.get("claims") or [])
+        # The spec decides (Ablation.shows_parameters); a claim on the weights shows them as well.
+        shows_parameters = ((name in ABLATIONS and ABLATIONS[name].shows_parameters)
+                            or any(c.get("metric") == "weight_abs_mean" for c in entry.get("claims") or []))
         sections.append({
             "name": name, "number": number, "anchor": f"ablation-{name}",
             "title": entry.get("title") or name, "question": entry.get("question") or "",
@@ -202,7 +201,7 @@ def ablation_sections(results: dict) -> list[dict]:
             "duration_s": entry.get("duration_s") or 0.0, "variants": variants,
             "settings": settings_table(variants), "claims": claim_rows(entry, status, {v["name"]: v["label"] for v in variants}),
             "has_runs": has_runs,
-            "show_parameters": has_runs and (name in BOOK_SHOWS_PARAMETERS or weights_claim),
+            "show_parameters": has_runs and shows_parameters,
             "show_activations": any("activations" in r for v in variants for r in v["runs"]),
         })
     return sections

@@ -1,0 +1,104 @@
+"""The report's "Since the baseline" section: the sample rendered with a nightly comparison
+(regress.json) against a history of two copies of itself, with a planted drop (no training).
+
+    pytest tests/test_report_since.py -q
+
+Helpers and the way text is read back from the PDF are those of tests/test_report.py.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from suite.regress import nightly
+from suite.report import fmt
+from suite.report.content import build
+from suite.results import ResultsError, load_results
+from tests.test_report import SAMPLE, SECTIONS, body, pdf_text, render_cli, squash
+
+DROP = 0.06  # planted: the current run's final validation accuracy of scaling/scaled, per seed
+
+
+def sample_copy(dest: Path, run_id: str, started: str, drop: float = 0.0) -> Path:
+    shutil.copytree(SAMPLE, dest)
+    raw = json.loads((dest / "results.json").read_text())
+    raw["run_id"], raw["started"], raw["finished"] = run_id, started, started.replace("T22:", "T23:")
+    for run in raw["ablations"]["scaling"]["variants"]["scaled"]["runs"]:
+        run["history"]["val_acc"][-1] -= drop
+    (dest / "results.json").write_text(json.dumps(raw))
+    return dest
+
+
+def compared_run(tmp: Path, history_runs: int = 2) -> Path:
+    """The sample as tonight's run, compared (as the plugin does) with HISTORY_RUNS stored copies of itself."""
+    for night in range(history_runs):
+        sample_copy(tmp / "history" / "ci-cpu" / f"n{night}", f"nightly-2026112{night + 4}",
+                    f"2026-11-2{night + 4}T22:00:00+00:00")
+    run = sample_copy(tmp / "tonight", "nightly-20261126", "2026-11-26T22:00:00+00:00", drop=DROP)
+    (tmp / "history").mkdir(exist_ok=True)
+    nightly(run, tmp / "history", json_path=run / "regress.json")
+    return run
+
+
+@pytest.fixture(scope="module")
+def regressed(tmp_path_factory) -> dict:
+    run = compared_run(tmp_path_factory.mktemp("nightly"))
+    proc = render_cli(run, run)
+    assert proc.returncode == 0, proc.stderr
+    pages = pdf_text(run / "report.pdf").split("\f")
+    text = body("\f".join(pages))
+    start, end = text.find(squash("1.1 Since the baseline")), text.find(squash(SECTIONS[1]))
+    summary = text.find(squash(SECTIONS[0]))
+    return {"run": run, "proc": proc, "contents": squash(pages[0]), "section": text[start:end], "start": start,
+            "summary": summary, "summary_text": text[summary:start], "html": (run / "report.html").read_text()}
+
+
+def test_since_the_baseline_follows_the_summary_and_is_in_the_contents(regressed):
+    assert regressed["proc"].stdout.splitlines()[-1] == "torch not imported"
+    assert 0 <= regressed["summary"] < regressed["start"], "the section goes after the summary"
+    assert regressed["section"], "the section ends before the ablations"
+    assert squash("1.1 Since the baseline") in regressed["contents"]
+
+
+def test_since_the_baseline_shows_the_planted_regression(regressed):
+    section = regressed["section"]
+    scaled = [run["history"]["val_acc"][-1] for run in
+              load_results(SAMPLE)["ablations"]["scaling"]["variants"]["scaled"]["runs"]]
+    before = sum(scaled) / len(scaled)
+    assert squash("1 regression since run nightly-20261125") in section
+    changes = section.split(squash("What changed"))[1].split(squash("Every variant against the baseline"))[0]
+    for text in ["2.1 Scaling the input", "pixels / 255", "Validation accuracy", fmt.percent(before),
+                 fmt.percent(before - DROP), "−6.0 pp", "REGRESSED"]:
+        assert squash(text) in changes, text
+    assert changes.count("REGRESSED") == 2, "one regressed row, and the legend"
+    assert squash("comparisons are within tolerance") in section
+    assert "<table class=\"since-overview\">" in regressed["html"]
+    html = regressed["html"]
+    trend = html[html.index("Validation accuracy over the stored runs"):]
+    assert trend.count('<figure class="trend">') == 3, "11 ablations, four panels a row"
+    assert "Runs: nightly-20261124 (24 Nov); nightly-20261125 (25 Nov); nightly-20261126 (26 Nov)." in trend
+
+
+def test_summary_points_to_the_comparison(regressed):
+    pointer = "Nightly comparison: since run nightly-20261125, 1 regression and no improvements beyond tolerance"
+    assert squash(pointer) in regressed["summary_text"]
+
+
+def test_first_night_has_no_baseline_and_no_table(tmp_path):
+    content = build(compared_run(tmp_path, history_runs=0))
+    since = content["since"]
+    assert since["baseline"] is None and since["changes"] == [] and not since["trend"]["plot"]
+    assert since["reading"].startswith("No baseline: this is the first complete run of the ci profile")
+
+
+def test_a_comparison_of_another_run_is_refused(tmp_path):
+    run = compared_run(tmp_path)
+    raw = json.loads((run / "regress.json").read_text())
+    raw["current"]["run_id"] = "nightly-19990101"
+    (run / "regress.json").write_text(json.dumps(raw))
+    with pytest.raises(ResultsError, match=r"regress\.json.*compares run nightly-19990101"):
+        build(run)
