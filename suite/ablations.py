@@ -17,10 +17,8 @@ from dataclasses import dataclass, field
 
 from suite.claims import Claim, Verdict, judge
 from suite.config import TrainConfig
-from suite.profiles import PROFILES, Profile, seeds_for
+from suite.profiles import Profile
 
-# PROFILES and seeds_for live in suite.profiles; still importable from here (suite.flake does).
-__all__ = ["ABLATIONS", "ABLATIONS_LIST", "Ablation", "Variant", "PROFILES", "Profile", "seeds_for"]
 
 
 @dataclass(frozen=True)

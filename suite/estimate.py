@@ -20,6 +20,7 @@ from statistics import fmean, stdev
 
 from scipy import stats
 
+from suite import numfmt
 from suite.claims import Claim, describe
 
 MIN_SEEDS = 6  # fewer per-seed values than this give no estimate (shown as such)
@@ -87,7 +88,7 @@ def markdown(estimates: list[Estimate], seeds_per_run: int, profile: str) -> str
              "|---|---|---|---|---|---|---|"]
     for e in estimates:
         finite = [v for v in e.values if math.isfinite(v)]
-        spread = f"{fmean(finite):.4g} ± {stdev(finite):.2g}" if len(finite) > 1 else "-"
+        spread = f"{numfmt.statistic(fmean(finite))} ± {numfmt.statistic(stdev(finite), 2)}" if len(finite) > 1 else "-"
         if not e.claim.asserted:
             p = "reported"
         else:

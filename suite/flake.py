@@ -21,7 +21,9 @@ import sys
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from suite.ablations import ABLATIONS, PROFILES, seeds_for
+from suite import numfmt
+from suite.ablations import ABLATIONS
+from suite.profiles import PROFILES, seeds_for
 from suite.claims import describe
 from suite.data import DataError
 from suite.results import ResultsError, atomic_write_json, read_json
@@ -122,8 +124,8 @@ def table(folder: Path, names: list[str] | None = None, profile: str | None = No
             counts = ", ".join(f"{outcome} {n}" for outcome, n in sorted(outcomes[key].items()))
             wrong = f"{outcomes[key]['FAIL']} / {len(values)}" if claim.asserted else f"- / {len(values)}"
             lines.append(f"| {name} | {claim.text} | {'asserted' if claim.asserted else 'reported'} | "
-                         f"{describe(claim)[1]} | {counts} | {wrong} | {values[0]:.4g}, "
-                         f"{statistics.median(values):.4g}, {values[-1]:.4g} |")
+                         f"{describe(claim)[1]} | {counts} | {wrong} | {numfmt.statistic(values[0])}, "
+                         f"{numfmt.statistic(statistics.median(values))}, {numfmt.statistic(values[-1])} |")
     return "\n".join(lines)
 
 

@@ -21,8 +21,9 @@ from typing import Callable, Iterable
 
 import torch
 
-from suite.ablations import ABLATIONS, ABLATIONS_LIST, Ablation, Profile
+from suite.ablations import ABLATIONS, ABLATIONS_LIST, Ablation
 from suite.data import Split, load_split, resolve_root
+from suite.profiles import Profile
 from suite.planner import PlannedRun, Request, distinct_runs, pack, requests_for, run_key
 from suite.trainer import RunResult, TrainConfig, train_stack
 
