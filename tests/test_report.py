@@ -231,3 +231,23 @@ def test_claim_values_read_in_their_units():
 def test_without_regress_json_there_is_no_comparison(rendered):
     assert "Sincethebaseline" not in squash(rendered["text"]), "neither a section nor a contents line"
     assert 'id="since"' not in rendered["html"].read_text()
+
+
+def test_stacked_runs_show_each_variants_training_share():
+    """A variant whose test trained its whole ablation's stack shows its own runs' share; a
+    variant served from another's runs shows 0 s; results without stack records keep their time."""
+    from suite.report.content import timing_rows
+    from suite.report.sections import ablation_sections
+
+    results = load_results(SAMPLE)
+    entry = results["ablations"]["scaling"]
+    first, second = entry["variants"].values()
+    first["stack"], second["stack"] = {"ids": ["s1"], "share_s": 3.0}, {"ids": ["s1"], "share_s": 0.0}
+    first["duration_s"], second["duration_s"] = 9.0, 0.01
+    section = next(s for s in ablation_sections(results) if s["name"] == "scaling")
+    assert [v["training_s"] for v in section["variants"]] == [3.0, 0.0]
+    timings = timing_rows([section], None)
+    assert timings["has_shares"] and [r["share"] for r in timings["rows"]] == [fmt.duration(3.0), fmt.duration(0.0)]
+    assert [r["seconds"] for r in timings["rows"]] == [9.0, 0.01]  # the tests' own wall clock, as measured
+    plain = load_results(SAMPLE)
+    assert not timing_rows(ablation_sections(plain), None)["has_shares"]

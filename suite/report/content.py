@@ -131,7 +131,9 @@ def timing_rows(sections: list[dict], bench: dict | None) -> dict:
             if seconds is None:
                 seconds = variant["duration_s"]
             epochs = sum(len(r["history"].get("val_acc", [])) for r in variant["runs"])
+            share = variant.get("training_s")
             rows.append({"section": section, "variant": variant, "seconds": seconds, "source": source,
+                         "share": fmt.duration(share) if share is not None else fmt.MISSING,
                          "time": fmt.duration(seconds) if seconds is not None else variant["state"],
                          "per_epoch": fmt.duration(seconds / epochs) if seconds and epochs else fmt.MISSING,
                          "seeds": len(variant["runs"]), "epochs": epochs})
@@ -140,7 +142,8 @@ def timing_rows(sections: list[dict], bench: dict | None) -> dict:
     for row in rows:
         row["bar"] = round(100 * (row["seconds"] or 0.0) / longest, 1)
     return {"rows": rows, "total": fmt.duration(total),
-            "from_benchmark": bench is not None and any(r["source"] == "benchmark" for r in rows)}
+            "from_benchmark": bench is not None and any(r["source"] == "benchmark" for r in rows),
+            "has_shares": any(v.get("training_s") is not None for s in sections for v in s["variants"])}
 
 
 def sigmoid_table(extras: dict) -> dict | None:

@@ -134,6 +134,9 @@ def _variant_rows(name: str, entry: dict, profile: str) -> list[dict]:
             "config": record["config"] if record else _spec_config(name, variant, profile),
             "runs": record["runs"] if record else [],
             "duration_s": record.get("duration_s") if record else None,
+            # its runs' share of the stacks they trained in (runs served from another variant's: 0);
+            # absent in results written before the planner
+            "training_s": (record.get("stack") or {}).get("share_s") if record else None,
             "metrics": final_metrics(record["runs"]) if record and record.get("runs") else None,
         })
     return rows
