@@ -225,12 +225,16 @@ class Stack:
             torch._foreach_div_(denoms, root)
             torch._foreach_add_(denoms, ADAM_EPS)
         neg_lr = (-self.lr).float()
+        # A stack of one optimizer updates in place, without the new tensor per parameter (filled,
+        # selected, copied back) that a mixed stack needs: ~1 ms a step on the CPU.
         for i, (p, g) in enumerate(zip(self.params, grads)):
-            new = p.addcmul(g, _bcast(neg_lr, p)) if self.any_sgd else None  # == p.add_(g, alpha=-lr)
-            if self.any_adam:
-                adam = p.addcdiv(firsts[i] * _bcast(step_size, p), denoms[i])
-                new = adam if new is None else torch.where(_bcast(self.is_adam, p), adam, new)
-            p.copy_(new)
+            if not self.any_adam:
+                p.addcmul_(g, _bcast(neg_lr, p))  # == p.add_(g, alpha=-lr)
+            elif not self.any_sgd:
+                p.addcdiv_(firsts[i] * _bcast(step_size, p), denoms[i])
+            else:
+                p.copy_(torch.where(_bcast(self.is_adam, p), p.addcdiv(firsts[i] * _bcast(step_size, p), denoms[i]),
+                                    p.addcmul(g, _bcast(neg_lr, p))))
 
     @torch.no_grad()
     def freeze(self, k: int) -> None:
