@@ -226,10 +226,15 @@ class Stack:
             torch._foreach_add_(denoms, ADAM_EPS)
         neg_lr = (-self.lr).float()
         # A stack of one optimizer updates in place, without the new tensor per parameter (filled,
-        # selected, copied back) that a mixed stack needs: ~1 ms a step on the CPU.
+        # selected, copied back) that a mixed stack needs: ~1 ms a step on the CPU. On the CPU a
+        # stack of one passes its Adam step size as addcdiv's value, as torch's Adam does: the
+        # same rounding as multiplying by it first (value * m / d), without a pass over m.
+        scalar = step_size.item() if self.any_adam and len(self.cfgs) == 1 and self.device.type == "cpu" else None
         for i, (p, g) in enumerate(zip(self.params, grads)):
             if not self.any_adam:
                 p.addcmul_(g, _bcast(neg_lr, p))  # == p.add_(g, alpha=-lr)
+            elif scalar is not None:
+                p.addcdiv_(firsts[i], denoms[i], value=scalar)
             elif not self.any_sgd:
                 p.addcdiv_(firsts[i] * _bcast(step_size, p), denoms[i])
             else:
