@@ -30,13 +30,18 @@ M32 = 0xFFFF_FFFF
 
 
 def _mix(x: Tensor) -> Tensor:
-    """A 32-bit integer hash (lowbias32-style) on int64 tensors; constants < 2**31: no overflow."""
+    """A 32-bit integer hash (lowbias32-style) on int64 tensors; constants < 2**31: no overflow.
+
+    In place on one new tensor (integer results do not depend on it): fewer [K, B, width]
+    tensors to allocate per dropout layer and step, ~20% of the mask's time on the CPU.
+    """
     x = x & M32
-    x = x ^ (x >> 16)
-    x = (x * 0x7FEB352D) & M32
-    x = x ^ (x >> 15)
-    x = (x * 0x2C1B3C6D) & M32
-    return x ^ (x >> 16)
+    x ^= x >> 16
+    x.mul_(0x7FEB352D).bitwise_and_(M32)
+    x ^= x >> 15
+    x.mul_(0x2C1B3C6D).bitwise_and_(M32)
+    x ^= x >> 16
+    return x
 
 
 class _Linear(torch.autograd.Function):
