@@ -24,53 +24,10 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
+from suite.stack_ops import Linear, bcast, mix, per_run
+
 BETAS, ADAM_EPS = (0.9, 0.999), 1e-8  # torch.optim.Adam's defaults, as the book uses them
 EVAL_CHUNK = 10_000  # rows per forward pass when evaluating a whole split
-M32 = 0xFFFF_FFFF
-
-
-def _mix(x: Tensor) -> Tensor:
-    """A 32-bit integer hash (lowbias32-style) on int64 tensors; constants < 2**31: no overflow.
-
-    In place on one new tensor (integer results do not depend on it): fewer [K, B, width]
-    tensors to allocate per dropout layer and step, ~20% of the mask's time on the CPU.
-    """
-    x = x & M32
-    x ^= x >> 16
-    x.mul_(0x7FEB352D).bitwise_and_(M32)
-    x ^= x >> 15
-    x.mul_(0x2C1B3C6D).bitwise_and_(M32)
-    x ^= x >> 16
-    return x
-
-
-class _Linear(torch.autograd.Function):
-    """baddbmm(bias, x, weight^T) whose backward runs the GEMMs of nn.Linear's backward.
-
-    Autograd's own baddbmm backward computes the weight gradient as (x^T g)^T, which rounds
-    differently from nn.Linear's g^T x for narrow layers: this keeps a stack of one on the CPU
-    bitwise equal to the one-model trainer it replaced.
-    """
-
-    @staticmethod
-    def forward(ctx, x: Tensor, weight: Tensor, bias: Tensor) -> Tensor:  # [K,B,in], [K,out,in], [K,1,out]
-        ctx.save_for_backward(x, weight)
-        return torch.baddbmm(bias, x, weight.transpose(1, 2))
-
-    @staticmethod
-    def backward(ctx, grad: Tensor):
-        x, weight = ctx.saved_tensors
-        grad_x = torch.bmm(grad, weight) if ctx.needs_input_grad[0] else None
-        return grad_x, torch.bmm(grad.transpose(1, 2), x), grad.sum(1, keepdim=True)
-
-
-def _per_run(values: Sequence[float], device, dtype=torch.float32) -> Tensor:
-    return torch.tensor(list(values), dtype=dtype, device=device)
-
-
-def _bcast(t: Tensor, like: Tensor) -> Tensor:
-    """A [K] tensor shaped to broadcast against a [K, ...] one."""
-    return t.view(-1, *[1] * (like.dim() - 1))
 
 
 class Stack:
@@ -113,18 +70,18 @@ class Stack:
         norm_params = [[g, b] for g, b in zip(self.gammas, self.betas)] + [[]] * (len(self.weights) - len(self.gammas))
         self.params = [t for w, b, n in zip(self.weights, self.biases, norm_params) for t in (w, b, *n)]
         # Per-run settings, as tensors so that a captured CUDA graph reads their current values.
-        self.scale = _per_run([c.input_scale for c in cfgs], device).view(k, 1, 1)
-        self.lr = _per_run([c.lr for c in cfgs], device, torch.float64)  # as torch keeps lr: a double
-        self.is_adam = _per_run([c.optimizer == "adam" for c in cfgs], device, torch.bool)
+        self.scale = per_run([c.input_scale for c in cfgs], device).view(k, 1, 1)
+        self.lr = per_run([c.lr for c in cfgs], device, torch.float64)  # as torch keeps lr: a double
+        self.is_adam = per_run([c.optimizer == "adam" for c in cfgs], device, torch.bool)
         for cfg in cfgs:
             if cfg.optimizer not in ("sgd", "adam"):
                 raise ValueError(f"unknown optimizer {cfg.optimizer!r} (expected 'sgd' or 'adam')")
         self.any_adam, self.any_sgd = (any(c.optimizer == o for c in cfgs) for o in ("adam", "sgd"))
-        self.l1 = _per_run([c.l1 for c in cfgs], device) if any(c.l1 for c in cfgs) else None
-        self.l2 = _per_run([c.l2 for c in cfgs], device) if any(c.l2 for c in cfgs) else None
-        self.dropout = _per_run([c.dropout for c in cfgs], device) if any(c.dropout for c in cfgs) else None
+        self.l1 = per_run([c.l1 for c in cfgs], device) if any(c.l1 for c in cfgs) else None
+        self.l2 = per_run([c.l2 for c in cfgs], device) if any(c.l2 for c in cfgs) else None
+        self.dropout = per_run([c.dropout for c in cfgs], device) if any(c.dropout for c in cfgs) else None
         # Each run's dropout stream: a key per (seed, layer), mixed with the step and the position.
-        self.keys = _mix(_mix(torch.tensor([[s * 1_000_003 + j for j in range(len(self.weights))]
+        self.keys = mix(mix(torch.tensor([[s * 1_000_003 + j for j in range(len(self.weights))]
                                             for s in self.seeds], device=device)))
         self.any_slip = any(c.eval_mode_slip for c in cfgs)
         self.training = torch.ones(k, dtype=torch.bool, device=device)  # False: the slip's eval mode
@@ -160,9 +117,9 @@ class Stack:
         """Inverted dropout with each run's own masks: a hash of (seed, layer, step, position)."""
         k, b, width = h.shape
         rate = torch.where(self.training, self.dropout, 0.0).view(k, 1, 1)
-        stream = _mix(self.keys[:, layer] ^ _mix(self.steps)).view(k, 1, 1)
+        stream = mix(self.keys[:, layer] ^ mix(self.steps)).view(k, 1, 1)
         position = torch.arange(b * width, device=h.device).view(1, b, width)
-        uniform = (_mix(stream + position) >> 8).float() * 2.0 ** -24
+        uniform = (mix(stream + position) >> 8).float() * 2.0 ** -24
         return h * ((uniform >= rate) / (1 - rate))
 
     def forward(self, x: Tensor, training: bool) -> Tensor:
@@ -171,7 +128,7 @@ class Stack:
         for i, (weight, bias) in enumerate(zip(self.weights, self.biases)):
             if training and self.dropout is not None and self.hidden:
                 h = self._drop(h, i)
-            h = _Linear.apply(h, weight, bias)
+            h = Linear.apply(h, weight, bias)
             if i < len(self.hidden):
                 h = self._norm(h, i, training) if self.batch_norm else h
                 h = h.relu()
@@ -237,14 +194,14 @@ class Stack:
         scalar = step_size.item() if self.any_adam and len(self.cfgs) == 1 and self.device.type == "cpu" else None
         for i, (p, g) in enumerate(zip(self.params, grads)):
             if not self.any_adam:
-                p.addcmul_(g, _bcast(neg_lr, p))  # == p.add_(g, alpha=-lr)
+                p.addcmul_(g, bcast(neg_lr, p))  # == p.add_(g, alpha=-lr)
             elif scalar is not None:
                 p.addcdiv_(firsts[i], denoms[i], value=scalar)
             elif not self.any_sgd:
-                p.addcdiv_(firsts[i] * _bcast(step_size, p), denoms[i])
+                p.addcdiv_(firsts[i] * bcast(step_size, p), denoms[i])
             else:
-                p.copy_(torch.where(_bcast(self.is_adam, p), p.addcdiv(firsts[i] * _bcast(step_size, p), denoms[i]),
-                                    p.addcmul(g, _bcast(neg_lr, p))))
+                p.copy_(torch.where(bcast(self.is_adam, p), p.addcdiv(firsts[i] * bcast(step_size, p), denoms[i]),
+                                    p.addcmul(g, bcast(neg_lr, p))))
 
     @torch.no_grad()
     def freeze(self, k: int) -> None:
