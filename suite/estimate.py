@@ -79,25 +79,23 @@ def per_run(estimates: list[Estimate]) -> tuple[float, int]:
     return 1 - math.prod(1 - p for p in known), len(asserted) - len(known)
 
 
-def _p(value: float) -> str:
-    return "< 1e-9" if value < 1e-9 else f"{value:.1e}" if value < 0.01 else f"{value:.1%}"
-
-
 def markdown(estimates: list[Estimate], seeds_per_run: int, profile: str) -> str:
     lines = [f"| ablation | claim | kind | bound | seeds | per seed: mean ± sd | P(wrong), mean of {seeds_per_run} |",
              "|---|---|---|---|---|---|---|"]
     for e in estimates:
         finite = [v for v in e.values if math.isfinite(v)]
-        spread = f"{numfmt.statistic(fmean(finite))} ± {numfmt.statistic(stdev(finite), 2)}" if len(finite) > 1 else "-"
+        spread = "-"
+        if len(finite) > 1:
+            spread = f"{numfmt.statistic(fmean(finite))} ± {numfmt.statistic(stdev(finite), 2)}"
         if not e.claim.asserted:
             p = "reported"
         else:
-            p = _p(e.p_wrong) if e.p_wrong is not None else f"no estimate ({e.why_none})"
+            p = numfmt.probability(e.p_wrong) if e.p_wrong is not None else f"no estimate ({e.why_none})"
         lines.append(f"| {e.ablation} | {e.claim.text} | {'asserted' if e.claim.asserted else 'reported'} | "
                      f"{describe(e.claim)[1]} | {len(e.values)} | {spread} | {p} |")
     total, unknown = per_run(estimates)
     lines.append("")
-    lines.append(f"{profile} profile: P(any wrong asserted verdict in one run) = {_p(total)}, over the "
+    lines.append(f"{profile} profile: P(any wrong asserted verdict in one run) = {numfmt.probability(total)}, over the "
                  f"{sum(e.claim.asserted for e in estimates) - unknown} asserted claims with an estimate"
                  + (f"; {unknown} asserted claim(s) without one" if unknown else "") + ".")
     return "\n".join(lines)

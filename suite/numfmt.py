@@ -33,3 +33,8 @@ def share(value: float | None, signed: bool = False) -> str:
     if value is None:
         return MISSING
     return f"{value:+.0%}" if signed else f"{value:.0%}"
+
+
+def probability(value: float) -> str:
+    """A small probability: '< 1e-9', '5.7e-04' under 1%, else '1.2%'."""
+    return "< 1e-9" if value < 1e-9 else f"{value:.1e}" if value < 0.01 else f"{value:.1%}"

@@ -236,8 +236,9 @@ class Stack:
         """Correct counts [K] the way the book's batch-norm notebook measured its epoch 1, for RUNS.
 
         Its accuracy function ran the model in train mode (its ``model.eval()`` came later, in the
-        validation loss): over the training batches of ORDER [K, N] in batches of BATCH (batch statistics, each batch
-        updating the running statistics), then over the validation split as one batch. Only the
+        validation loss): over the training batches of ORDER [K, N], BATCH images each (batch
+        statistics, each batch updating the running statistics), then over the validation split
+        as one batch. Only the
         runs in the mask RUNS [K] change; the others keep their statistics (and get counts they
         do not use). The notebook drew a fresh shuffle for this pass; the epoch's order is reused
         here, so that the run's shuffle stream stays the one its training draws from.

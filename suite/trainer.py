@@ -177,15 +177,19 @@ def train_stack(
         order = torch.stack([torch.randperm(n, device=device, generator=g) for g in stack.shufflers])
         for first in range(0, n, batch):
             stepper(order[:, first : first + batch])
-        book = [k in live and c.eval_mode_slip and epoch == 1 for k, c in enumerate(cfgs)]
-        if any(book):  # the slip's epoch-1 accuracies, measured as the book's notebook did
-            measured = stack.train_mode_accuracy(torch.tensor(book, device=device), pixels, train.labels, order,
-                                                 batch, val_pixels, val.labels)
-        curves = torch.stack([t.double() for t in (*stack.evaluate(pixels, train.labels),
-                              *stack.evaluate(val_pixels, val.labels), stack.loss_sum)]).tolist()  # one sync
-        if any(book):
-            for row, count in ((1, measured[0]), (3, measured[1])):
-                curves[row] = [c if mine else old for c, old, mine in zip(count.tolist(), curves[row], book)]
+        # The slip's epoch-1 accuracies, measured as the book's notebook did; before evaluating,
+        # because that pass updates the running statistics the evaluation then uses.
+        slip_starts = [k in live and c.eval_mode_slip and epoch == 1 for k, c in enumerate(cfgs)]
+        book = torch.tensor(slip_starts, device=device) if any(slip_starts) else None
+        if book is not None:
+            book_counts = stack.train_mode_accuracy(book, pixels, train.labels, order, batch, val_pixels, val.labels)
+        train_loss, train_correct = stack.evaluate(pixels, train.labels)
+        val_loss, val_correct = stack.evaluate(val_pixels, val.labels)
+        if book is not None:
+            train_correct, val_correct = (torch.where(book, counted, evaluated) for counted, evaluated
+                                          in zip(book_counts, (train_correct, val_correct)))
+        curves = torch.stack([t.double() for t in (train_loss, train_correct, val_loss, val_correct,
+                                                   stack.loss_sum)]).tolist()  # one sync
         now = time.perf_counter() - start
         for k in list(live):
             row = dict(train_loss=curves[4][k] / steps, train_eval_loss=curves[0][k] / n,
