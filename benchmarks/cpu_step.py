@@ -4,7 +4,7 @@
     OMP_NUM_THREADS=1 python benchmarks/cpu_step.py --reps 3 --configs sgd,adam
 
 Per config (SGD, Adam, Adam + dropout, batch norm; 2 epochs of the ci profile's 6000 training
-and 2000 validation images, batch 32): ``suite.trainer.train`` against REFERENCE, the former
+and 2000 validation images, batch 32): ``suite.engine.trainer.train`` against REFERENCE, the former
 trainer's loop written out here (nn.Sequential, torch.optim, per-epoch evaluation). Both run in
 this process, interleaved (reference, trainer, reference, ...), and print best and median wall
 and CPU seconds: on a shared machine only interleaved numbers of one process compare. A script,
@@ -24,8 +24,10 @@ from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from suite.data import Split, load_split, resolve_root  # noqa: E402
-from suite.trainer import TrainConfig, build_model, evaluate, train  # noqa: E402
+from suite.engine.data import Split, load_split, resolve_root  # noqa: E402
+from suite.engine.model import build_model
+from suite.engine.trainer import evaluate, train
+from suite.spec.config import TrainConfig  # noqa: E402
 
 CONFIGS = {
     "sgd": TrainConfig(epochs=2),

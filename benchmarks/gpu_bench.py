@@ -34,12 +34,13 @@ from torch.utils.data import DataLoader, Dataset
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from suite.ablations import ABLATIONS_LIST  # noqa: E402
-from suite.data import Split, load_split, resolve_root  # noqa: E402
-from suite.planner import distinct_runs, requests_for  # noqa: E402
-from suite.profiles import PROFILES, Profile  # noqa: E402
-from suite.runner import Workbench  # noqa: E402
-from suite.trainer import TrainConfig, evaluate, train_stack  # noqa: E402
+from suite.spec.chapter3 import ABLATIONS_LIST  # noqa: E402
+from suite.engine.data import Split, load_split, resolve_root  # noqa: E402
+from suite.engine.planner import distinct_runs, requests_for  # noqa: E402
+from suite.spec.profiles import PROFILES, Profile  # noqa: E402
+from suite.engine.workbench import Workbench  # noqa: E402
+from suite.engine.trainer import evaluate, train_stack
+from suite.spec.config import TrainConfig  # noqa: E402
 
 BASELINE = TrainConfig(epochs=1)  # the defaults are the book's baseline
 SMOKE = (2048, 1024)  # training and validation images of --smoke

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from suite.data import DEBIAN_DIR, FILES, resolve_root
+from suite.engine.data import DEBIAN_DIR, FILES, resolve_root
 
 REPO = Path(__file__).resolve().parents[1]
 pytest_plugins = ["pytester"]
@@ -32,6 +32,6 @@ def gz_copy(tmp_path) -> Path:
 @pytest.fixture(scope="session")
 def tiny(data_root):
     """512 training and 256 validation images on the CPU."""
-    from suite.data import load_split
+    from suite.engine.data import load_split
 
     return (load_split(data_root, train=True, limit=512), load_split(data_root, train=False, limit=256))

@@ -1,4 +1,4 @@
-"""The book's reference values (suite.book_values) and how a run is compared with them (suite.report.book).
+"""The book's reference values (suite.spec.book_values) and how a run is compared with them (suite.report.book).
 
 Pure data and pure functions: no torch, no rendering. The report's rendering of the comparison is
 checked in test_report.py.
@@ -10,9 +10,9 @@ import math
 
 import pytest
 
-from suite.ablations import ABLATIONS
-from suite.book_values import BOOK_VALUES, METRICS, BookValue
-from suite.profiles import PROFILES
+from suite.spec.chapter3 import ABLATIONS
+from suite.spec.book_values import BOOK_VALUES, METRICS, BookValue
+from suite.spec.profiles import PROFILES
 from suite.report.book import book_sections, compare, summary
 
 NOTEBOOKS = {"Steps_to_build_a_neural_network_on_FashionMNIST.ipynb", "Scaling_the_dataset.ipynb",

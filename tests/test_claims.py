@@ -4,10 +4,10 @@ import math
 
 import pytest
 
-from suite.ablations import ABLATIONS
-from suite.claims import Claim, judge
-from suite.metrics import metric_value
-from suite.profiles import PROFILES
+from suite.spec.chapter3 import ABLATIONS
+from suite.spec.claims import Claim, judge
+from suite.spec.metrics import metric_value
+from suite.spec.profiles import PROFILES
 
 
 def run(seed, val_acc, val_loss=0.5, train_acc=None, diverged_epoch=None):
@@ -92,9 +92,9 @@ def test_specs_configs_claims_and_the_report_import_no_torch():
     import subprocess
     import sys
 
-    code = ("import sys; import suite.config, suite.ablations, suite.metrics, suite.validation, suite.report.content, "
-            "suite.regress, suite.planner; from suite.ablations import ABLATIONS; "
-            "from suite.profiles import PROFILES; "
+    code = ("import sys; import suite.spec.config, suite.spec.chapter3, suite.spec.metrics, suite.store.validation, "
+            "suite.report.content, suite.regress, suite.engine.planner; from suite.spec.chapter3 import ABLATIONS; "
+            "from suite.spec.profiles import PROFILES; "
             "ABLATIONS['dropout'].config('p0.25', PROFILES['book']); print('torch' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

@@ -23,9 +23,10 @@ from dataclasses import replace
 import pytest
 import torch
 
-from suite.data import Split
-from suite.trainer import Stepper, TrainConfig, train, train_stack
-from suite.stack import Stack
+from suite.engine.data import Split
+from suite.engine.trainer import Stepper, train, train_stack
+from suite.spec.config import TrainConfig
+from suite.engine.stack import Stack
 from tests.test_stack import GROUPS, SMALL
 
 DEVICE = os.environ.get("SUITE_TEST_DEVICE", "cuda")

@@ -5,8 +5,8 @@ import urllib.error
 
 import pytest
 
-from suite import data
-from suite.data import FILES, DataError, resolve_root
+from suite.engine import data
+from suite.engine.data import FILES, DataError, resolve_root
 
 
 @pytest.fixture(autouse=True)

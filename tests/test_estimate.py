@@ -1,4 +1,4 @@
-"""The flake-probability estimate (suite.estimate) on hand-made per-seed values and on an archive."""
+"""The flake-probability estimate (suite.flake.estimate) on hand-made per-seed values and on an archive."""
 
 import math
 import tarfile
@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from scipy import stats
 
-from suite.claims import Claim
-from suite.estimate import MIN_SEEDS, Estimate, per_run, wrong_probability
-from suite.flake import main
+from suite.spec.claims import Claim
+from suite.flake.estimate import MIN_SEEDS, Estimate, per_run, wrong_probability
+from suite.flake.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 VALUES = [0.02, 0.03, 0.04, 0.05, 0.06, 0.03, 0.05, 0.04]  # mean 0.04, sd 0.0134, n = 8

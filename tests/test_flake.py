@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from suite.flake import main, parse_range
+from suite.flake.cli import main, parse_range
 
 ROOT = Path(__file__).resolve().parent.parent
 ARCHIVES = sorted((ROOT / "docs" / "calibration").glob("*.tgz"))

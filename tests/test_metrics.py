@@ -4,9 +4,9 @@ import math
 
 import pytest
 
-from suite.ablations import ABLATIONS
-from suite.claims import Claim, judge
-from suite.metrics import COMPARED, CURVES, METRICS, metric_value
+from suite.spec.chapter3 import ABLATIONS
+from suite.spec.claims import Claim, judge
+from suite.spec.metrics import COMPARED, CURVES, METRICS, metric_value
 
 
 def run(seed, val_acc, train_acc=None, val_loss=None, train_eval_loss=None, weight=0.1):

@@ -14,12 +14,14 @@ from dataclasses import replace
 
 import pytest
 
-import suite.runner
-from suite.ablations import ABLATIONS, ABLATIONS_LIST, Ablation, Variant
-from suite.planner import distinct_runs, epochs_saved, pack, requests_for, run_key
-from suite.profiles import PROFILES, Profile
-from suite.runner import Workbench, parameter_record, weight_abs_mean
-from suite.trainer import TrainConfig, train
+import suite.engine.workbench
+from suite.spec.ablation import Ablation, Variant
+from suite.spec.chapter3 import ABLATIONS, ABLATIONS_LIST
+from suite.engine.planner import distinct_runs, epochs_saved, pack, requests_for, run_key
+from suite.spec.profiles import PROFILES, Profile
+from suite.engine.workbench import Workbench, parameter_record, weight_abs_mean
+from suite.engine.trainer import train
+from suite.spec.config import TrainConfig
 from tests.test_stack import one_thread  # noqa: F401 - autouse: one thread on a busy 2-core machine
 
 TINY = Profile("tiny", 512, 256, 2, "self-test: 512 training, 256 validation images")
@@ -31,7 +33,7 @@ BETA = Ablation("beta", "B", "?", BASE, (Variant("same", "as alpha/long"),
 
 
 def test_the_planner_does_not_import_torch():
-    code = "import sys, suite.planner; sys.exit('torch' in sys.modules)"
+    code = "import sys, suite.engine.planner; sys.exit('torch' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
 
 
@@ -94,7 +96,7 @@ def test_each_distinct_run_trains_once_and_prefixes_are_served(tiny):
 
 
 def test_run_variant_alone_plans_every_ablation_by_default(tiny, monkeypatch):
-    monkeypatch.setattr(suite.runner, "ABLATIONS_LIST", [ALPHA, BETA])
+    monkeypatch.setattr(suite.engine.workbench, "ABLATIONS_LIST", [ALPHA, BETA])
     bench = Workbench(TINY, "cpu")
     short = bench.run_variant(ALPHA, "short", [0])  # trains the 3-epoch run alpha/long also needs
     assert bench.stacks[0]["epochs"] == [3] and len(short["runs"][0]["history"]["val_acc"]) == 1

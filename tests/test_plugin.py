@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from suite.results import load_results
+from suite.store.results import load_results
 from tests.conftest import REPO
 
 CASES = ["--pyargs", "suite.cases.test_chapter3"]
@@ -17,7 +17,7 @@ def suite_run(pytester, monkeypatch, tmp_path):
     monkeypatch.delenv("CI", raising=False)
 
     def run(*args):
-        return pytester.runpytest_subprocess("-p", "suite.plugin", "--ablation-seeds", "1",
+        return pytester.runpytest_subprocess("-p", "suite.harness.plugin", "--ablation-seeds", "1",
                                              "--ablation-out", str(tmp_path / "reports"),
                                              "--ablation-run-id", "r1", *args)
 
@@ -51,8 +51,8 @@ def test_collect_only_shows_selectable_ids(suite_run):
 def test_a_failed_claim_states_the_claim_and_the_numbers(suite_run, pytester):
     pytester.makeconftest("""
         import dataclasses
-        from suite.ablations import ABLATIONS
-        from suite.claims import Claim
+        from suite.spec.chapter3 import ABLATIONS
+        from suite.spec.claims import Claim
         ABLATIONS["batch_size"] = dataclasses.replace(ABLATIONS["batch_size"], claims=(
             Claim("Batch 32 wins by 99 points", "val_acc", "b32", "b10000", at_least=0.99, why="test"),))
     """)
@@ -65,8 +65,8 @@ def test_a_failed_claim_states_the_claim_and_the_numbers(suite_run, pytester):
 def test_a_reported_claim_not_reproduced_warns_and_never_fails(suite_run, pytester, tmp_path):
     pytester.makeconftest("""
         import dataclasses
-        from suite.ablations import ABLATIONS
-        from suite.claims import Claim
+        from suite.spec.chapter3 import ABLATIONS
+        from suite.spec.claims import Claim
         ABLATIONS["batch_size"] = dataclasses.replace(ABLATIONS["batch_size"], claims=(
             Claim("Batch 32 wins by 99 points", "val_acc", "b32", "b10000", at_least=0.99, asserted=False,
                   why="test"),))
@@ -128,7 +128,7 @@ def test_xdist_workers_merge_into_one_results_file(suite_run, tmp_path):
 
 
 def test_nightly_compare_fails_the_run_on_a_regression(suite_run, tmp_path):
-    from suite.results import atomic_write_json
+    from suite.store.files import atomic_write_json
 
     first = suite_run(*CASES, "-k", "scaling")
     first.assert_outcomes(passed=3)

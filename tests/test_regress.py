@@ -3,7 +3,7 @@
     pytest tests/test_regress.py
 
 The folders are written by ``make_run`` from a template in the schema of suite/session.py, with
-the verdicts judged by suite.claims itself, so a planted change moves verdicts as a real run would.
+the verdicts judged by suite.spec.claims itself, so a planted change moves verdicts as a real run would.
 """
 
 from __future__ import annotations
@@ -17,11 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from suite.ablations import ABLATIONS
-from suite.claims import judge
+from suite.spec.chapter3 import ABLATIONS
+from suite.spec.claims import judge
 from suite.regress import check, history_runs, load_run, store
 from suite.regress.__main__ import main
-from suite.results import ResultsError, atomic_write_json, read_json
+from suite.store.files import ResultsError, atomic_write_json, read_json
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = [0, 1, 2]

@@ -21,10 +21,10 @@ from pathlib import Path
 
 import pytest
 
-from suite.ablations import ABLATIONS_LIST
+from suite.spec.chapter3 import ABLATIONS_LIST
 from suite.report import fmt
 from suite.report.__main__ import main
-from suite.results import load_results
+from suite.store.results import load_results
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "tests" / "data" / "ci-sample"

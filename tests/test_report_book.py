@@ -15,9 +15,9 @@ import shutil
 
 import pytest
 
-from suite.ablations import ABLATIONS
-from suite.book_values import BOOK_VALUES
-from suite.profiles import PROFILES
+from suite.spec.chapter3 import ABLATIONS
+from suite.spec.book_values import BOOK_VALUES
+from suite.spec.profiles import PROFILES
 from tests.test_report import SAMPLE, body, pdf_text, render_cli, squash
 
 KEPT = ("optimizer", "batch_norm", "dropout")  # plain, eval-mode slip, dropout active: every kind of line

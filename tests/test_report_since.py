@@ -17,7 +17,8 @@ import pytest
 from suite.regress import nightly
 from suite.report import fmt
 from suite.report.content import build
-from suite.results import ResultsError, load_results
+from suite.store.files import ResultsError
+from suite.store.results import load_results
 from tests.test_report import SAMPLE, SECTIONS, body, pdf_text, render_cli, squash
 
 DROP = 0.06  # planted: the current run's final validation accuracy of scaling/scaled, per seed

@@ -7,8 +7,10 @@ import stat
 
 import pytest
 
-from suite import results
-from suite.results import ResultsError, RunFolderError, RunFolderLock, atomic_write_json, load_results, read_json
+from suite.store import files
+from suite.store.files import ResultsError, atomic_write_json, read_json
+from suite.store.folder import RunFolderError, RunFolderLock
+from suite.store.results import load_results
 
 
 def test_atomic_write_never_leaves_a_partial_file(tmp_path, monkeypatch):
@@ -18,7 +20,7 @@ def test_atomic_write_never_leaves_a_partial_file(tmp_path, monkeypatch):
     def crash(fd):  # the new content is written, not yet synced nor renamed
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(results.os, "fsync", crash)
+    monkeypatch.setattr(files.os, "fsync", crash)
     with pytest.raises(KeyboardInterrupt):
         atomic_write_json(path, {"version": 2})
     assert json.loads(path.read_text()) == {"version": 1}

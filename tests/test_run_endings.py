@@ -14,7 +14,7 @@ import time
 import pytest
 
 from suite.regress.__main__ import main as regress_main
-from suite.results import load_results
+from suite.store.results import load_results
 from tests.conftest import REPO
 
 CASES = ["--pyargs", "suite.cases"]
@@ -27,7 +27,7 @@ def suite_run(pytester, monkeypatch, tmp_path):
     monkeypatch.delenv("CI", raising=False)
 
     def run(*args, run_id="r1"):
-        return pytester.runpytest_subprocess("-p", "suite.plugin", "--ablation-seeds", "1",
+        return pytester.runpytest_subprocess("-p", "suite.harness.plugin", "--ablation-seeds", "1",
                                              "--ablation-out", str(tmp_path / "reports"),
                                              "--ablation-run-id", run_id, *args)
 
@@ -71,9 +71,9 @@ def test_cases_run_ablation_by_ablation(suite_run):
 # epoch), the way a CI runner's cancel or a user's Ctrl-C arrives.
 KILL_DURING_TRAINING = """
 import os, signal
-import suite.runner
+import suite.engine.workbench
 
-original = suite.runner.Workbench.run_variant
+original = suite.engine.workbench.Workbench.run_variant
 
 def run_variant(self, ablation, variant, seeds, on_epoch=None):
     def killer(trained, seed, epoch, row):
@@ -83,7 +83,7 @@ def run_variant(self, ablation, variant, seeds, on_epoch=None):
             os.kill(os.getpid(), signal.{signal})
     return original(self, ablation, variant, seeds, killer)
 
-suite.runner.Workbench.run_variant = run_variant
+suite.engine.workbench.Workbench.run_variant = run_variant
 """
 
 
@@ -133,12 +133,12 @@ def test_an_internal_error_is_recorded_as_error_and_never_stored(suite_run, pyte
 
 def test_a_run_that_judged_nothing_is_an_error_not_complete(suite_run, pytester, tmp_path):
     pytester.makeconftest("""
-        import suite.runner
+        import suite.engine.workbench
 
         def run_variant(self, ablation, variant, seeds, on_epoch=None):
             raise RuntimeError("no GPU memory left")
 
-        suite.runner.Workbench.run_variant = run_variant
+        suite.engine.workbench.Workbench.run_variant = run_variant
     """)
     result = suite_run(*CASES, "-k", "scaling")
     result.assert_outcomes(failed=3)
@@ -167,9 +167,9 @@ def test_two_runs_with_one_run_id_at_once_one_is_refused_nothing_lost(pytester, 
     gate = tmp_path / "go"
     pytester.makeconftest(f"""
         import pathlib, time
-        import suite.runner
+        import suite.engine.workbench
 
-        original = suite.runner.Workbench.run_variant
+        original = suite.engine.workbench.Workbench.run_variant
 
         def run_variant(self, *args, **kwargs):
             deadline = time.monotonic() + 120
@@ -177,11 +177,11 @@ def test_two_runs_with_one_run_id_at_once_one_is_refused_nothing_lost(pytester, 
                 time.sleep(0.1)
             return original(self, *args, **kwargs)
 
-        suite.runner.Workbench.run_variant = run_variant
+        suite.engine.workbench.Workbench.run_variant = run_variant
     """)
     env = dict(os.environ, PYTHONPATH=str(REPO))
     env.pop("CI", None)
-    command = [sys.executable, "-m", "pytest", "-p", "suite.plugin", "--ablation-seeds", "1",
+    command = [sys.executable, "-m", "pytest", "-p", "suite.harness.plugin", "--ablation-seeds", "1",
                "--ablation-out", str(tmp_path / "reports"), "--ablation-run-id", "shared", *CASES, "-k", "scaling"]
     first = subprocess.Popen(command, cwd=pytester.path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                              text=True)
@@ -213,7 +213,7 @@ def test_two_runs_with_one_run_id_at_once_one_is_refused_nothing_lost(pytester, 
 ])
 def test_bad_options_are_refused_before_anything_runs(pytester, monkeypatch, tmp_path, option, value, expected):
     monkeypatch.setenv("PYTHONPATH", str(REPO))
-    result = pytester.runpytest_subprocess("-p", "suite.plugin", "--ablation-out", str(tmp_path / "reports"),
+    result = pytester.runpytest_subprocess("-p", "suite.harness.plugin", "--ablation-out", str(tmp_path / "reports"),
                                            *CASES, f"{option}={value}")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines([f"*error: argument {option}: {expected}"])

@@ -16,11 +16,13 @@ from dataclasses import replace
 import pytest
 import torch
 
-import suite.trainer
-from suite.ablations import ABLATIONS_LIST
-from suite.profiles import PROFILES
-from suite.runner import activation_record, serialize
-from suite.trainer import TrainConfig, build_model, train, train_stack
+import suite.engine.trainer
+from suite.spec.chapter3 import ABLATIONS_LIST
+from suite.spec.profiles import PROFILES
+from suite.engine.workbench import activation_record, serialize
+from suite.engine.model import build_model
+from suite.engine.trainer import train, train_stack
+from suite.spec.config import TrainConfig
 
 SMALL = dict(hidden=(64,), epochs=2)
 
@@ -83,7 +85,7 @@ def test_dropout_masks_do_not_depend_on_the_stack_mates(tiny):
 
 
 def test_dropout_drops_the_expected_share_and_rescales(tiny):
-    from suite.stack import Stack
+    from suite.engine.stack import Stack
 
     stack = Stack([(TrainConfig(dropout=0.25, **SMALL), 0), (TrainConfig(dropout=0.5, **SMALL), 1)], 784,
                   torch.device("cpu"))
@@ -181,13 +183,13 @@ def test_init_is_the_books_modules(tiny, monkeypatch):
     expected = build_model(cfg)
     result = train_stack([(replace(cfg, epochs=0), 7)], train=tiny[0], val=tiny[1])[0]
     assert torch.equal(result.model[0].weight, expected[0].weight)
-    assert suite.trainer.HISTORY_KEYS == tuple(result.history)
+    assert suite.engine.trainer.HISTORY_KEYS == tuple(result.history)
 
 
 @pytest.mark.parametrize("cfg", [TrainConfig(batch_norm=True, hidden=(64, 32)), TrainConfig(hidden=())])
 def test_the_stack_holds_every_parameter_in_the_models_order(cfg):
     """The penalty sums the parameters in this order, as model.parameters() does."""
-    from suite.stack import Stack
+    from suite.engine.stack import Stack
 
     stack = Stack([(cfg, 0), (cfg, 1)], 784, torch.device("cpu"))
     torch.manual_seed(1)
@@ -201,7 +203,7 @@ def test_the_stack_holds_every_parameter_in_the_models_order(cfg):
 def test_l2_adds_the_norms_not_their_squares_and_l1_the_absolute_values():
     """The book's L2 adds sum_p ||p||_2 (about 0.21 at initialisation with coefficient 0.01), not
     classic weight decay's sum_p ||p||^2 (about 3.4): a wrong form is off by more than 10x."""
-    from suite.stack import Stack
+    from suite.engine.stack import Stack
 
     stack = Stack([(TrainConfig(l2=0.01), 0), (TrainConfig(l1=1e-4), 1), (TrainConfig(), 2)], 784,
                   torch.device("cpu"))

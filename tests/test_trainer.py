@@ -6,7 +6,9 @@ import math
 import pytest
 import torch
 
-from suite.trainer import HISTORY_KEYS, TrainConfig, build_model, train
+from suite.engine.model import build_model
+from suite.engine.trainer import HISTORY_KEYS, train
+from suite.spec.config import TrainConfig
 from tests.test_stack import one_thread  # noqa: F401 - autouse: one thread on a busy 2-core machine
 
 

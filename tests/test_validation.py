@@ -6,7 +6,8 @@ import json
 import pytest
 
 from suite.report.__main__ import main as report_main
-from suite.results import ResultsError, load_results, read_json
+from suite.store.files import ResultsError, read_json
+from suite.store.results import load_results
 from tests.conftest import REPO
 
 SAMPLE = REPO / "tests" / "data" / "ci-sample" / "results.json"

@@ -8,8 +8,8 @@ from statistics import fmean
 
 import pytest
 
-from suite.ablations import ABLATIONS
-from suite.sigmoid import sigmoid_table, spread
+from suite.spec.chapter3 import ABLATIONS
+from suite.spec.sigmoid import sigmoid_table, spread
 
 
 def test_sigmoid_saturation(ablation_session):

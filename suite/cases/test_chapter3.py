@@ -7,12 +7,12 @@
 ``test_variant`` trains one variant over all seeds (timed by pytest-benchmark) and checks that
 the run is complete. ``test_claims`` judges the ablation's claims over the seeds; it trains any
 variant not yet trained in this run, so ``-k test_claims`` alone works too. Specs, claims and
-their calibration live in ``suite.ablations``.
+their calibration live in ``suite.spec.chapter3``.
 """
 
 import pytest
 
-from suite.ablations import ABLATIONS_LIST
+from suite.spec.chapter3 import ABLATIONS_LIST
 
 
 def marks(name: str) -> list:

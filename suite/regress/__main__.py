@@ -12,7 +12,7 @@ from pathlib import Path
 import suite.regress as regress
 from suite.regress import TOLERANCE, nightly
 from suite.regress.table import format_table
-from suite.results import ResultsError
+from suite.store.files import ResultsError
 
 
 def _tolerance(text: str) -> tuple[str, float]:

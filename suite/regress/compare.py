@@ -13,9 +13,9 @@ from collections import Counter
 from pathlib import Path
 from statistics import fmean, stdev
 
-from suite.metrics import COMPARED, METRICS as METRIC_INFO
+from suite.spec.metrics import COMPARED, METRICS as METRIC_INFO
 from suite.regress.history import METRICS, Run, find_run, unstorable_reason, earlier_runs, history_runs, load_run, store
-from suite.results import RESULTS_FILE, ResultsError, atomic_write_json
+from suite.store.files import RESULTS_FILE, ResultsError, atomic_write_json
 
 TOLERANCE = {**{m.name: m.tolerance for m in COMPARED}, "time": 0.25}  # time: relative
 SPREAD_K = 3.0

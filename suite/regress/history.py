@@ -16,9 +16,9 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from suite.metrics import COMPARED, metric_value
-from suite.results import (BENCHMARK_FILE, RESULTS_FILE, ResultsError, load_results, read_benchmark,
-                           umask)
+from suite.spec.metrics import COMPARED, metric_value
+from suite.store.files import BENCHMARK_FILE, RESULTS_FILE, ResultsError, umask
+from suite.store.results import load_results, read_benchmark
 
 METRICS = tuple(m.name for m in COMPARED)
 BAD = (KeyError, TypeError, IndexError, ValueError, AttributeError)  # what a wrongly shaped file raises

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from suite.numfmt import cell, share
+from suite.spec.numfmt import cell, share
 
 
 def format_table(report: dict) -> str:

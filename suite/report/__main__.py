@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from suite.results import ResultsError
+from suite.store.files import ResultsError
 
 
 def main(argv: list[str] | None = None) -> int:

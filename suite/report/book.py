@@ -1,4 +1,4 @@
-"""Does this run match the book? The book's own values (suite.book_values) beside the measured ones.
+"""Does this run match the book? The book's own values (suite.spec.book_values) beside the measured ones.
 
     from suite.report.book import compare, book_sections
     compare(value, runs, profile="book")     # one BookValue against one variant's runs
@@ -16,9 +16,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from suite.ablations import ABLATIONS
-from suite.book_values import BOOK_VALUES, BookValue
-from suite.metrics import metric_value
+from suite.spec.chapter3 import ABLATIONS
+from suite.spec.book_values import BOOK_VALUES, BookValue
+from suite.spec.metrics import metric_value
 from suite.report import fmt
 
 COMPARABLE_PROFILE = "book"

@@ -16,13 +16,14 @@ import shlex
 from datetime import datetime
 from pathlib import Path
 
-from suite.ablations import ABLATIONS
-from suite.claims import Claim
+from suite.spec.chapter3 import ABLATIONS
+from suite.spec.claims import Claim
 from suite.report import fmt
 from suite.report.book import book_sections
 from suite.report.sections import OUTCOME_CLASS, ablation_sections, status_text
 from suite.report.since import build_since
-from suite.results import RESULTS_FILE, ResultsError, load_results, read_benchmark
+from suite.store.files import RESULTS_FILE, ResultsError
+from suite.store.results import load_results, read_benchmark
 
 PROJECT = "chapter3-ablations"
 SUBTITLE = ("Ablations of chapter 3 of “Modern Computer Vision with PyTorch”: "

@@ -19,7 +19,7 @@ from markupsafe import Markup
 
 from suite.report import fmt
 from suite.report.content import build
-from suite.results import atomic_write
+from suite.store.files import atomic_write
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 HTML_NAME, PDF_NAME = "report.html", "report.pdf"

@@ -13,7 +13,7 @@ import math
 from datetime import datetime
 from statistics import fmean, stdev
 
-from suite.metrics import METRICS
+from suite.spec.metrics import METRICS
 
 MISSING = "–"
 NB = "\u00a0"  # no-break space: a unit never wraps away from its number, nor ± from the mean

@@ -26,7 +26,7 @@ import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
 
-from suite.metrics import CURVES as METRIC_CURVES  # noqa: E402
+from suite.spec.metrics import CURVES as METRIC_CURVES  # noqa: E402
 
 PALETTE = sns.color_palette("colorblind").as_hex()
 WIDTH_IN = 6.7  # the text width of an A4 page with 2 cm margins

@@ -3,7 +3,7 @@
     from suite.report.sections import ablation_sections
     sections = ablation_sections(results)    # book order; not-run ablations included
 
-Pure data shaping (no plotting, no torch). Ablations of ``suite.ablations`` that the results file
+Pure data shaping (no plotting, no torch). Ablations of ``suite.spec.chapter3`` that the results file
 lacks come back as "not run" sections, and ablations the file has but this version does not know
 are kept (after the known ones), so nothing a run measured or skipped is silently dropped.
 """
@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import math
 
-from suite.ablations import ABLATIONS, ABLATIONS_LIST
-from suite.metrics import METRICS, metric_value
-from suite.profiles import PROFILES
+from suite.spec.chapter3 import ABLATIONS, ABLATIONS_LIST
+from suite.spec.metrics import METRICS, metric_value
+from suite.spec.profiles import PROFILES
 from suite.report import fmt
 
 OUTCOME_CLASS = {"PASS": "pass", "FAIL": "fail", "REPRODUCED": "reproduced",

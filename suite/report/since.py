@@ -16,9 +16,9 @@ import math
 from pathlib import Path
 
 from suite.report import fmt
-from suite.metrics import COMPARED, METRICS as METRIC_INFO
+from suite.spec.metrics import COMPARED, METRICS as METRIC_INFO
 from suite.report.sections import OUTCOME_CLASS
-from suite.results import ResultsError, read_json
+from suite.store.files import ResultsError, read_json
 
 REGRESS_FILE = "regress.json"
 STATUSES = ("REGRESSED", "IMPROVED", "CHANGED", "MISSING", "NEW", "OK")  # also the order of the table

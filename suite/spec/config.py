@@ -1,9 +1,9 @@
 """What one training run is, as data: the config every part shares (no torch here).
 
-    from suite.config import TrainConfig
+    from suite.spec.config import TrainConfig
     TrainConfig(optimizer="adam", lr=1e-3, epochs=5).as_dict()
 
-The trainer (``suite.trainer``) trains it; the ablation specs (``suite.ablations``) derive every
+The trainer (``suite.engine.trainer``) trains it; the ablation specs (``suite.spec.chapter3``) derive every
 variant's config from it; the report shows it for variants that never ran. A run is a
 ``(TrainConfig, seed)`` pair.
 """

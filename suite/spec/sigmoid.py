@@ -1,6 +1,6 @@
 """The sigmoid table of the book's scaling section: sigmoid(w * x) for a range of weights.
 
-    python -c "from suite.sigmoid import sigmoid_table; print(sigmoid_table())"
+    python -c "from suite.spec.sigmoid import sigmoid_table; print(sigmoid_table())"
 
 With x = 255 (a raw white pixel) every weight above ~0.02 gives a sigmoid of 1.0: the unit is
 saturated and a change of weight changes nothing. With x = 1 (the same pixel scaled) the

@@ -1,10 +1,10 @@
 """The run's session object: it owns the results of one pytest run and writes them as they come.
 
-    run = AblationSession.from_config(config)     # in pytest_configure: reads its own options
+    run = RunSession.from_config(config)     # in pytest_configure: reads its own options
     run.variant("scaling", "raw"); run.judge("scaling")
     run.settle(exitstatus); run.end(session)      # at the session's end: status, comparison, report
 
-Created by the plugin (``suite.plugin``) and handed to the test cases through fixtures, as
+Created by the plugin (``suite.harness.plugin``) and handed to the test cases through fixtures, as
 pytest-benchmark's session is. It trains each (ablation, variant) at most once, judges an ablation
 the moment its last variant is stored, and rewrites ``reports/<run-id>/results.json`` atomically
 after every change, so an interrupted run still leaves a complete, renderable file.
@@ -21,19 +21,21 @@ from typing import Callable
 
 import pytest
 
-from suite.ablations import ABLATIONS
-from suite.claims import Verdict
-from suite.profiles import PROFILES, Profile, seeds_for
-from suite.results import (RESULTS_FILE, SCHEMA, ResultsError, RunFolderLock, atomic_write_json, load_results,
-                           machine_info, new_run_dir)
-from suite.run_end import compare, render_report
+from suite.spec.chapter3 import ABLATIONS
+from suite.spec.claims import Verdict
+from suite.spec.profiles import PROFILES, Profile, seeds_for
+from suite.store.files import RESULTS_FILE, ResultsError, atomic_write_json
+from suite.store.folder import RunFolderLock, new_run_dir
+from suite.store.machine import machine_info
+from suite.store.results import SCHEMA, load_results
+from suite.harness.ending import compare, render_report
 
 
 def now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-class AblationSession:
+class RunSession:
     def __init__(self, *, profile: Profile, device: str, seeds: int, base_seed: int, data_dir: str | None,
                  run_dir: Path, command: list[str], progress: Callable[[str], None] | None = None,
                  worker_id: str | None = None):
@@ -67,7 +69,7 @@ class AblationSession:
         }
 
     @classmethod
-    def from_config(cls, config: pytest.Config) -> AblationSession:
+    def from_config(cls, config: pytest.Config) -> RunSession:
         """The session of this pytest process, from its own ``--ablation-*`` options."""
         profile = PROFILES[config.getoption("ablation_profile")]
         device = config.getoption("ablation_device")
@@ -89,7 +91,7 @@ class AblationSession:
     @property
     def workbench(self):
         if self._bench is None:
-            from suite.runner import Workbench  # torch is imported only when something trains
+            from suite.engine.workbench import Workbench  # torch is imported only when something trains
 
             self._bench = Workbench(self.profile, self.device, self.data_dir)
             self.results["device"] = str(self._bench.device)
@@ -260,7 +262,7 @@ class AblationSession:
         if self.worker_id is not None:
             return
         if session.config.getoption("ablation_compare"):
-            compare(session, self)
+            compare(session, self.run_dir)
         if session.config.getoption("ablation_report"):
             render_report(session.config, self.run_dir)
 

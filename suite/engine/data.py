@@ -1,6 +1,6 @@
 """FashionMNIST, found on disk, verified, and held on the training device as tensors.
 
-    from suite.data import resolve_root, load_split
+    from suite.engine.data import resolve_root, load_split
     root = resolve_root()                       # finds + verifies the four files
     train = load_split(root, train=True, device="cpu", limit=6000)
 
@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from suite.results import atomic_writer
+from suite.store.files import atomic_writer
 
 if TYPE_CHECKING:  # the resolver itself runs without importing torch
     import torch

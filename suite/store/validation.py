@@ -1,9 +1,9 @@
 """The checks every reader of a results file gets: one pass over the whole file, one line on failure.
 
-    from suite.validation import check_results
+    from suite.store.validation import check_results
     check_results(data, path)      # raises ResultsError("malformed results file PATH: PLACE: PROBLEM")
 
-Called by ``suite.results.load_results``, which the report, the nightly comparison and the
+Called by ``suite.store.results.load_results``, which the report, the nightly comparison and the
 merge of pytest-xdist workers' files all use, so that no reader renders or compares what
 another would refuse. The place is written as a path into the JSON, e.g.
 ``ablations.scaling.verdicts[0]``. No torch.
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from suite.metrics import CURVES
+from suite.spec.metrics import CURVES
 
 RUN_STATUSES = ("running", "complete", "interrupted", "error")
 ABLATION_STATUSES = ("not run", "running", "passed", "failed", "error", "interrupted")
@@ -139,7 +139,7 @@ def _check(data) -> None:
 
 def check_results(data, path: str | Path) -> None:
     """Raise ResultsError naming PATH and the first problem's place; return None if DATA is sound."""
-    from suite.results import ResultsError
+    from suite.store.files import ResultsError
 
     try:
         _check(data)

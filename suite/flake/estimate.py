@@ -20,8 +20,8 @@ from statistics import fmean, stdev
 
 from scipy import stats
 
-from suite import numfmt
-from suite.claims import Claim, describe
+from suite.spec import numfmt
+from suite.spec.claims import Claim, describe
 
 MIN_SEEDS = 6  # fewer per-seed values than this give no estimate (shown as such)
 

@@ -17,14 +17,14 @@ import warnings
 
 import pytest
 
-from suite.ablations import ABLATIONS
-from suite.numfmt import statistic
-from suite.profiles import PROFILES
-from suite.results import ResultsError
-from suite.run_end import DeferredFile
-from suite.session import AblationSession
+from suite.spec.chapter3 import ABLATIONS
+from suite.spec.numfmt import statistic
+from suite.spec.profiles import PROFILES
+from suite.store.files import ResultsError
+from suite.harness.ending import DeferredFile
+from suite.harness.run import RunSession
 
-SESSION = pytest.StashKey[AblationSession]()
+SESSION = pytest.StashKey[RunSession]()
 
 
 class NotReproduced(UserWarning):
@@ -76,7 +76,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def _check_device(device: str) -> None:
     if device.startswith("cuda"):  # only then import torch (and the runner) this early
-        from suite.runner import DeviceUnavailable, resolve_device
+        from suite.engine.workbench import DeviceUnavailable, resolve_device
 
         try:
             resolve_device(device)
@@ -89,7 +89,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "ablation(name): a case of the named ablation")
     config.addinivalue_line("markers", "xdist_group(name): run in one pytest-xdist worker")
     _check_device(config.getoption("ablation_device"))
-    run = config.stash[SESSION] = AblationSession.from_config(config)
+    run = config.stash[SESSION] = RunSession.from_config(config)
     if hasattr(config.option, "benchmark_json") and config.option.benchmark_json is None:
         config.option.benchmark_json = DeferredFile(run.run_dir / "benchmark.json")
     config.pluginmanager.register(_InternalErrorRecorder(run), "ablation-internalerror")
@@ -126,7 +126,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 class _InternalErrorRecorder:
     """Keeps pytest's internal error as the run's one-line reason (the hook gets no config)."""
 
-    def __init__(self, run: AblationSession):
+    def __init__(self, run: RunSession):
         self.run = run
 
     def pytest_internalerror(self, excrepr, excinfo) -> None:
@@ -197,13 +197,13 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 
 
 @pytest.fixture(scope="session")
-def ablation_session(request: pytest.FixtureRequest) -> AblationSession:
+def ablation_session(request: pytest.FixtureRequest) -> RunSession:
     """The run's session object: results so far, the profile, the seeds."""
     return request.config.stash[SESSION]
 
 
 @pytest.fixture
-def train_variant(ablation_session: AblationSession, benchmark):
+def train_variant(ablation_session: RunSession, benchmark):
     """Callback ``train_variant(ablation, variant)``: trains all seeds once, timed by pytest-benchmark."""
 
     def run(name: str, variant: str) -> dict:
@@ -234,7 +234,7 @@ def train_variant(ablation_session: AblationSession, benchmark):
 
 
 @pytest.fixture
-def judge_ablation(ablation_session: AblationSession):
+def judge_ablation(ablation_session: RunSession):
     """Callback ``judge_ablation(name)``: trains what is missing, judges every claim, warns for
     reported claims that were not reproduced, and returns the verdicts."""
 

@@ -1,20 +1,16 @@
 """What happens as a run ends: pytest-benchmark's file, the nightly comparison, the report.
 
-Helpers of the plugin (``suite.plugin``), kept apart so that the hooks module stays a list of
+Helpers of the plugin (``suite.harness.plugin``) and its run (``suite.harness.run``), kept apart so that the hooks module stays a list of
 hooks. Each one reports in one line on the terminal and never loses the results on disk.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pytest
 
-from suite.results import atomic_writer
-
-if TYPE_CHECKING:
-    from suite.session import AblationSession
+from suite.store.files import atomic_writer
 
 
 class DeferredFile:
@@ -52,16 +48,16 @@ class DeferredFile:
 
 
 
-def compare(session: pytest.Session, run: AblationSession) -> None:
+def compare(session: pytest.Session, run_dir: Path) -> None:
     """--ablation-compare: the regression table on the terminal; a regression fails the run."""
     from suite.regress import nightly
     from suite.regress.table import format_table
-    from suite.results import ResultsError
+    from suite.store.files import ResultsError
 
     config = session.config
     try:
-        report = nightly(run.run_dir, config.getoption("ablation_compare"),
-                         keep=config.getoption("ablation_store"), json_path=run.run_dir / "regress.json")
+        report = nightly(run_dir, config.getoption("ablation_compare"),
+                         keep=config.getoption("ablation_store"), json_path=run_dir / "regress.json")
         text, failed = format_table(report), report["regressed"]
     except ResultsError as exc:
         text, failed = f"regression check failed: {exc}", True

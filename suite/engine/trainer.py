@@ -1,6 +1,7 @@
 """The one trainer: K runs of the book's MLP trained together as a stack, on any device.
 
-    from suite.trainer import TrainConfig, train, train_stack
+    from suite.engine.trainer import train, train_stack
+    from suite.spec.config import TrainConfig
     result = train(TrainConfig(optimizer="adam", lr=1e-3, epochs=5), seed=0, train=..., val=...)
     results = train_stack([(cfg_a, 0), (cfg_b, 0)], train=..., val=...)   # list[RunResult]
 
@@ -9,7 +10,7 @@ A run is (TrainConfig, seed) and a pure function of them and the data: whether i
 most. The trainer knows nothing of experiments; it records, per epoch, the curves the book plots.
 A loss that turns NaN or infinite ends that run (``diverged_epoch``), never raises, and leaves
 the other runs of its stack untouched. CPU and CUDA run the same code; on CUDA the steps of a
-stack replay one captured CUDA graph (``suite.stack``).
+stack replay one captured CUDA graph (``suite.engine.stack``).
 """
 
 from __future__ import annotations
@@ -23,29 +24,12 @@ from typing import Callable, Sequence
 import torch
 from torch import Tensor, nn
 
-from suite.config import TrainConfig
-from suite.data import Split
-from suite.stack import EVAL_CHUNK, Stack
+from suite.spec.config import TrainConfig
+from suite.engine.data import Split
+from suite.engine.stack import EVAL_CHUNK, Stack
 
 OnEpoch = Callable[[int, int, dict], None]  # (index of the run in the stack, epoch, row)
 GRAPH_WARMUP = 3  # eager steps before a CUDA graph capture (lazy cuBLAS handles, allocator)
-
-
-def build_model(cfg: TrainConfig, in_features: int = 784, classes: int = 10) -> nn.Sequential:
-    layers: list[nn.Module] = []
-    width = in_features
-    for hidden in cfg.hidden:
-        if cfg.dropout:
-            layers.append(nn.Dropout(cfg.dropout))
-        layers.append(nn.Linear(width, hidden))
-        if cfg.batch_norm:
-            layers.append(nn.BatchNorm1d(hidden))
-        layers.append(nn.ReLU())
-        width = hidden
-    if cfg.dropout and cfg.hidden:
-        layers.append(nn.Dropout(cfg.dropout))
-    layers.append(nn.Linear(width, classes))
-    return nn.Sequential(*layers)
 
 
 @torch.no_grad()

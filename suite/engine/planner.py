@@ -1,6 +1,6 @@
 """Which runs to train, once each, and how to pack them into stacks. No torch here.
 
-    from suite.planner import requests_for, distinct_runs, pack, epochs_saved
+    from suite.engine.planner import requests_for, distinct_runs, pack, epochs_saved
     requests = requests_for(ABLATIONS_LIST, PROFILES["ci"], seeds=[0, 1, 2])
     runs = distinct_runs(requests)              # one PlannedRun per (config minus epochs, seed)
     stacks = pack(runs.values(), max_stack=3, train_size=6000)
@@ -32,7 +32,7 @@ class Request:
     ablation: str
     variant: str
     seed: int
-    cfg: Any  # a suite.trainer.TrainConfig (any frozen dataclass with ``epochs``)
+    cfg: Any  # a suite.engine.trainer.TrainConfig (any frozen dataclass with ``epochs``)
 
     @property
     def name(self) -> str:
@@ -68,7 +68,7 @@ class PlannedRun:
 
 
 def requests_for(ablations: Iterable, profile, seeds: Iterable[int]) -> list[Request]:
-    """Every (variant, seed) of ABLATIONS (``suite.ablations.Ablation``) under PROFILE, in order."""
+    """Every (variant, seed) of ABLATIONS (``suite.spec.chapter3.Ablation``) under PROFILE, in order."""
     return [Request(a.name, v.name, seed, a.config(v.name, profile))
             for a in ablations for v in a.variants for seed in seeds]
 

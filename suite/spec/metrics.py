@@ -1,6 +1,6 @@
 """What a metric is, once: its names, its direction, its nightly tolerance, how to read it from a run.
 
-    from suite.metrics import METRICS, metric_value
+    from suite.spec.metrics import METRICS, metric_value
     METRICS["val_acc"].words                  # "validation accuracy"
     metric_value(run, "gap_acc", epoch=1)     # train minus validation accuracy after epoch 1
 

@@ -1,10 +1,10 @@
 """The profiles a run can use (how much of the data, how many seeds) and the seeds it trains on.
 
-    from suite.profiles import PROFILES, seeds_for
+    from suite.spec.profiles import PROFILES, seeds_for
     PROFILES["ci"].train_size                # 6000 training images
     seeds_for(7, 3)                          # [7000, 7001, 7002]
 
-No torch. What a profile changes in each ablation (fewer epochs) is in ``suite.ablations``.
+No torch. What a profile changes in each ablation (fewer epochs) is in ``suite.spec.chapter3``.
 """
 
 from __future__ import annotations

@@ -15,8 +15,8 @@ import math
 from dataclasses import asdict, dataclass, replace
 from statistics import fmean, stdev
 
-from suite.metrics import metric_value
-from suite.numfmt import statistic
+from suite.spec.metrics import metric_value
+from suite.spec.numfmt import statistic
 
 @dataclass(frozen=True)
 class Claim:

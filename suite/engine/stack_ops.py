@@ -1,9 +1,9 @@
 """The stacked model's building blocks: a GEMM-faithful batched linear layer, the dropout hash, per-run tensors.
 
-    from suite.stack_ops import Linear, mix, per_run, bcast
+    from suite.engine.stack_ops import Linear, mix, per_run, bcast
     h = Linear.apply(x, weight, bias)     # [K,B,in] x [K,out,in] + [K,1,out] -> [K,B,out]
 
-Used by ``suite.stack``; kept apart so that the Stack's module holds the model and its step.
+Used by ``suite.engine.stack``; kept apart so that the Stack's module holds the model and its step.
 """
 
 from __future__ import annotations

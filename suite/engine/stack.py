@@ -1,11 +1,11 @@
 """K runs of the book's MLP as one stacked model: every per-run difference is data, not code.
 
-    from suite.stack import Stack
+    from suite.engine.stack import Stack
     stack = Stack([(cfg_a, 0), (cfg_b, 1)], features=784, device=torch.device("cpu"))
     stack.step(idx, pixels, labels)   # idx [K, B]: one optimizer step of every live run
     stack.evaluate(x, y)       # per-run summed loss and correct count, on the device
 
-Used by ``suite.trainer.train_stack``, which owns the epoch loop and the CUDA graph. Runs in one stack share the
+Used by ``suite.engine.trainer.train_stack``, which owns the epoch loop and the CUDA graph. Runs in one stack share the
 model shape (hidden widths, batch norm) and the batch size; everything else is a per-run tensor
 with a leading K dimension: input scale, learning rate, optimizer (SGD or Adam, selected per run),
 dropout rate and masks, L1/L2 coefficients, train/eval mode (the book's eval-mode slip), batch-norm
@@ -24,7 +24,8 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-from suite.stack_ops import Linear, bcast, mix, per_run
+from suite.engine.model import build_model  # each run's initial weights: the plain model's, under its seed
+from suite.engine.stack_ops import Linear, bcast, mix, per_run
 
 BETAS, ADAM_EPS = (0.9, 0.999), 1e-8  # torch.optim.Adam's defaults, as the book uses them
 EVAL_CHUNK = 10_000  # rows per forward pass when evaluating a whole split
@@ -34,7 +35,6 @@ class Stack:
     """Parameters, optimizer state and per-run settings of K runs; one ``step`` trains them all."""
 
     def __init__(self, runs: Sequence[tuple], features: int, device: torch.device):
-        from suite.trainer import build_model  # the trainer's modules give each run its init
 
         cfgs = [cfg for cfg, _ in runs]
         first = cfgs[0]
@@ -260,7 +260,6 @@ class Stack:
     @torch.no_grad()
     def unstack(self, k: int) -> nn.Sequential:
         """Run K's current model as the book's nn.Sequential (for histograms and probes)."""
-        from suite.trainer import build_model
 
         model = build_model(self.cfgs[k], self.weights[0].shape[2]).to(self.device)
         for module, weight, bias in zip((m for m in model if isinstance(m, nn.Linear)), self.weights, self.biases):

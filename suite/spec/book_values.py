@@ -1,6 +1,6 @@
 """The book's own numbers, as data: what its chapter-3 notebooks show for each variant.
 
-    from suite.book_values import BOOK_VALUES
+    from suite.spec.book_values import BOOK_VALUES
     [v for v in BOOK_VALUES if (v.ablation, v.variant) == ("optimizer", "sgd")]   # SGD's five values
 
 Each value was read off the outputs of one notebook of PacktPublishing/Modern-Computer-Vision-

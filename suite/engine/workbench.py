@@ -1,13 +1,13 @@
 """Runs the variants of an ablation over seeds and turns the results into plain, storable data.
 
-    from suite.runner import Workbench
+    from suite.engine.workbench import Workbench
     bench = Workbench(profile=PROFILES["ci"], device="cpu")
     record = bench.run_variant(ABLATIONS["scaling"], "scaled", seeds=[0, 1, 2])
     records = bench.run_ablation(ABLATIONS["dropout"], seeds=[0, 1, 2])   # {variant: record}
 
-This is the glue between the experiment specs (``suite.ablations``) and the trainer, used by the
+This is the glue between the experiment specs (``suite.spec.chapter3``) and the trainer, used by the
 pytest plugin and by the flake-rate script alike. The Workbench trains each distinct run once
-(``suite.planner``): identical runs of other ablations and shorter prefixes of a longer run are
+(``suite.engine.planner``): identical runs of other ablations and shorter prefixes of a longer run are
 served from its cache of finished runs, and runs are packed into stacks sized for the device.
 """
 
@@ -21,11 +21,13 @@ from typing import Callable, Iterable
 
 import torch
 
-from suite.ablations import ABLATIONS, ABLATIONS_LIST, Ablation
-from suite.data import Split, load_split, resolve_root
-from suite.profiles import Profile
-from suite.planner import PlannedRun, Request, distinct_runs, pack, requests_for, run_key
-from suite.trainer import RunResult, TrainConfig, train_stack
+from suite.spec.ablation import Ablation
+from suite.spec.chapter3 import ABLATIONS, ABLATIONS_LIST
+from suite.engine.data import Split, load_split, resolve_root
+from suite.spec.profiles import Profile
+from suite.engine.planner import PlannedRun, Request, distinct_runs, pack, requests_for, run_key
+from suite.engine.trainer import RunResult, train_stack
+from suite.spec.config import TrainConfig
 
 HIST_BINS = 60  # bins of every stored weight/bias/activation histogram
 # Runs per stack. CPU: one at a time; for one ci baseline epoch of 3 seeds a stack of 3 tied with

@@ -1,12 +1,12 @@
 """Numbers as the terminal writes them: one function per rule (no torch, no report imports).
 
-    from suite import numfmt
+    from suite.spec import numfmt
     numfmt.statistic(0.123456)              # '0.1235': a claim's statistic, 4 significant digits
     numfmt.statistic(0.0123456, 2)          # '0.012'
     numfmt.cell(0.841234), numfmt.cell(754.23, "s"), numfmt.cell(None)   # '0.8412', '754.2s', '-'
     numfmt.share(0.25, signed=True)         # '+25%'
 
-Used by ``suite.claims`` (verdict messages), the plugin's verdict summary and the nightly
+Used by ``suite.spec.claims`` (verdict messages), the plugin's verdict summary and the nightly
 comparison's table (``suite.regress.table``). The report writes numbers for paper (a true minus
 sign, ∞, units) in ``suite.report.fmt``; that package imports jinja2 and seaborn, the terminal not.
 """

@@ -1,0 +1,5 @@
+import sys
+
+from suite.flake.cli import main
+
+sys.exit(main())
