@@ -83,8 +83,10 @@ def main(argv: list[str]) -> int:
     print(f"{'config':13} {'version':10} {'wall best':>9} {'median':>7} {'CPU best':>9} {'median':>7}")
     for (name, version), pairs in times.items():
         wall, cpu = [w for w, _ in pairs], [c for _, c in pairs]
-        print(f"{name:13} {version:10} {min(wall):9.2f} {statistics.median(wall):7.2f} "
-              f"{min(cpu):9.2f} {statistics.median(cpu):7.2f}")
+        print(
+            f"{name:13} {version:10} {min(wall):9.2f} {statistics.median(wall):7.2f} "
+            f"{min(cpu):9.2f} {statistics.median(cpu):7.2f}"
+        )
     return 0
 
 

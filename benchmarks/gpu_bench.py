@@ -24,9 +24,9 @@ import platform
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Callable
 
 import torch
 from torch import nn
@@ -34,13 +34,13 @@ from torch.utils.data import DataLoader, Dataset
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from suite.spec.chapter3 import ABLATIONS_LIST  # noqa: E402
 from suite.engine.data import Split, load_split, resolve_root  # noqa: E402
 from suite.engine.planner import distinct_runs, requests_for  # noqa: E402
-from suite.spec.profiles import PROFILES, Profile  # noqa: E402
-from suite.engine.workbench import Workbench  # noqa: E402
 from suite.engine.trainer import evaluate, train_stack
+from suite.engine.workbench import Workbench  # noqa: E402
+from suite.spec.chapter3 import ABLATIONS_LIST  # noqa: E402
 from suite.spec.config import TrainConfig  # noqa: E402
+from suite.spec.profiles import PROFILES, Profile  # noqa: E402
 
 BASELINE = TrainConfig(epochs=1)  # the defaults are the book's baseline
 SMOKE = (2048, 1024)  # training and validation images of --smoke
@@ -103,20 +103,32 @@ def machine(device: torch.device) -> list[str]:
     lines = [f"python {platform.python_version()}, torch {torch.__version__}, device {device}"]
     if device.type == "cuda":
         try:
-            driver = subprocess.run(["nvidia-smi", "--query-gpu=driver_version", "--format=csv,noheader"],
-                                    capture_output=True, text=True, timeout=20).stdout.strip().splitlines()[0]
+            driver = (
+                subprocess.run(
+                    ["nvidia-smi", "--query-gpu=driver_version", "--format=csv,noheader"],
+                    capture_output=True,
+                    text=True,
+                    timeout=20,
+                )
+                .stdout.strip()
+                .splitlines()[0]
+            )
         except (OSError, subprocess.SubprocessError, IndexError):
             driver = "unknown (no nvidia-smi)"
-        lines.append(f"GPU {torch.cuda.get_device_name(device)}, driver {driver}, CUDA {torch.version.cuda}, "
-                     f"cuDNN {torch.backends.cudnn.version()}")
+        lines.append(
+            f"GPU {torch.cuda.get_device_name(device)}, driver {driver}, CUDA {torch.version.cuda}, "
+            f"cuDNN {torch.backends.cudnn.version()}"
+        )
     else:
         lines.append(f"CPU {platform.processor() or platform.machine()}, {torch.get_num_threads()} threads")
     return lines
 
 
 def rate(seconds: float, run_steps: int) -> str:
-    return (f"{run_steps / seconds:10.0f} run-steps/s, {seconds / run_steps * 1e6:7.1f} us/run-step "
-            f"= {seconds / run_steps * 1e6 / FLOOR_US:5.1f}x the {FLOOR_US:.0f} us floor")
+    return (
+        f"{run_steps / seconds:10.0f} run-steps/s, {seconds / run_steps * 1e6:7.1f} us/run-step "
+        f"= {seconds / run_steps * 1e6 / FLOOR_US:5.1f}x the {FLOOR_US:.0f} us floor"
+    )
 
 
 def baseline_rows(args, train_split: Split, val: Split, device: torch.device) -> None:
@@ -128,14 +140,22 @@ def baseline_rows(args, train_split: Split, val: Split, device: torch.device) ->
     print(f"(a) book loop, DataLoader          {seconds:7.2f} s  val_acc {acc:.3f}  {rate(seconds, steps)}", flush=True)
     reference = seconds
     one_s, one = timed(lambda: train_stack([(BASELINE, 0)], train=train_split, val=val), device, args.repeats)
-    print(f"(b) trainer, stack of 1            {one_s:7.2f} s  val_acc {one[0].history['val_acc'][-1]:.3f}  "
-          f"{rate(one_s, steps)}  ({reference / one_s:.1f}x (a))", flush=True)
+    print(
+        f"(b) trainer, stack of 1            {one_s:7.2f} s  val_acc {one[0].history['val_acc'][-1]:.3f}  "
+        f"{rate(one_s, steps)}  ({reference / one_s:.1f}x (a))",
+        flush=True,
+    )
     seeds = list(range(args.seeds))
-    many_s, many = timed(lambda: train_stack([(BASELINE, s) for s in seeds], train=train_split, val=val),
-                         device, args.repeats)
+    many_s, many = timed(
+        lambda: train_stack([(BASELINE, s) for s in seeds], train=train_split, val=val), device, args.repeats
+    )
     drift = abs(many[0].history["val_loss"][-1] - one[0].history["val_loss"][-1])
-    print(f"(c) trainer, stack of {len(seeds):<2d}           {many_s:7.2f} s  val_acc {many[0].history['val_acc'][-1]:.3f}  "
-          f"{rate(many_s, steps * len(seeds))}  ({reference * len(seeds) / many_s:.1f}x (a) per run)", flush=True)
+    print(
+        f"(c) trainer, stack of {len(seeds):<2d}           {many_s:7.2f} s  "
+        f"val_acc {many[0].history['val_acc'][-1]:.3f}  "
+        f"{rate(many_s, steps * len(seeds))}  ({reference * len(seeds) / many_s:.1f}x (a) per run)",
+        flush=True,
+    )
     print(f"    seed 0 of (c) differs from (b) by {drift:.1e} in validation loss (rounding only)", flush=True)
 
 
@@ -148,8 +168,14 @@ def smoke_ablations() -> list:
     cut = []
     for ablation in ABLATIONS_LIST:
         short = lambda o: {**o, "epochs": max(1, min(2, o["epochs"] // 10))} if "epochs" in o else o  # noqa: E731
-        cut.append(replace(ablation, base=short(ablation.base), ci={},
-                           variants=tuple(replace(v, overrides=short(v.overrides)) for v in ablation.variants)))
+        cut.append(
+            replace(
+                ablation,
+                base=short(ablation.base),
+                ci={},
+                variants=tuple(replace(v, overrides=short(v.overrides)) for v in ablation.variants),
+            )
+        )
     return cut
 
 
@@ -165,8 +191,11 @@ def book_profile(args, profile: Profile, seeds: int, ablations: list) -> None:
     done = 0
     start = time.perf_counter()
     deadline = start + args.book_limit_s
-    print(f"\n(d) {profile.name} profile, {seeds} seeds, stacks of up to {bench.max_stack}: {total} run-steps "
-          f"to train ({asked} asked for; {1 - total / asked:.1%} served from identical runs and prefixes)", flush=True)
+    print(
+        f"\n(d) {profile.name} profile, {seeds} seeds, stacks of up to {bench.max_stack}: {total} run-steps "
+        f"to train ({asked} asked for; {1 - total / asked:.1%} served from identical runs and prefixes)",
+        flush=True,
+    )
 
     def count(variant: str, seed: int, epoch: int, row: dict) -> None:
         nonlocal done
@@ -191,8 +220,12 @@ def book_profile(args, profile: Profile, seeds: int, ablations: list) -> None:
 def parse(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cuda", help="cuda (default), cuda:N or cpu")
-    parser.add_argument("--smoke", "--quick", action="store_true",
-                        help=f"{SMOKE[0]} training, {SMOKE[1]} validation images; profile epochs cut to <= 2")
+    parser.add_argument(
+        "--smoke",
+        "--quick",
+        action="store_true",
+        help=f"{SMOKE[0]} training, {SMOKE[1]} validation images; profile epochs cut to <= 2",
+    )
     parser.add_argument("--seeds", type=int, default=3, help="runs stacked in row (c)")
     parser.add_argument("--repeats", type=int, default=3, help="timed runs of (b) and (c); the fastest counts")
     parser.add_argument("--with-book-profile", action="store_true", help="(d): every ablation through the planner")
@@ -215,8 +248,10 @@ def main(argv: list[str]) -> int:
     limits = SMOKE if args.smoke else (None, None)
     train_split = load_split(root, train=True, device=str(device), limit=limits[0])
     val = load_split(root, train=False, device=str(device), limit=limits[1])
-    print(f"data: {len(train_split)} training, {len(val)} validation images; baseline: SGD lr 0.01, batch 32, "
-          f"one epoch", flush=True)
+    print(
+        f"data: {len(train_split)} training, {len(val)} validation images; baseline: SGD lr 0.01, batch 32, one epoch",
+        flush=True,
+    )
     baseline_rows(args, train_split, val, device)
     if args.with_book_profile:
         profile = replace(PROFILES["book"], train_size=limits[0], val_size=limits[1])

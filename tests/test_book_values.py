@@ -10,16 +10,24 @@ import math
 
 import pytest
 
-from suite.spec.chapter3 import ABLATIONS
-from suite.spec.book_values import BOOK_VALUES, METRICS, BookValue
-from suite.spec.profiles import PROFILES
 from suite.report.book import book_sections, compare, summary
+from suite.spec.book_values import BOOK_VALUES, METRICS, BookValue
+from suite.spec.chapter3 import ABLATIONS
+from suite.spec.profiles import PROFILES
 
-NOTEBOOKS = {"Steps_to_build_a_neural_network_on_FashionMNIST.ipynb", "Scaling_the_dataset.ipynb",
-             "Varying_batch_size.ipynb", "Varying_loss_optimizer.ipynb", "Varying_learning_rate_on_scaled_data.ipynb",
-             "Varying_learning_rate_on_non_scaled_data.ipynb", "Learning_rate_annealing.ipynb",
-             "Impact_of_building_a_deeper_neural_network.ipynb", "Batch_normalization.ipynb", "Impact_of_dropout.ipynb",
-             "Impact_of_regularization.ipynb"}  # the files of Chapter03 that plot a training run
+NOTEBOOKS = {
+    "Steps_to_build_a_neural_network_on_FashionMNIST.ipynb",
+    "Scaling_the_dataset.ipynb",
+    "Varying_batch_size.ipynb",
+    "Varying_loss_optimizer.ipynb",
+    "Varying_learning_rate_on_scaled_data.ipynb",
+    "Varying_learning_rate_on_non_scaled_data.ipynb",
+    "Learning_rate_annealing.ipynb",
+    "Impact_of_building_a_deeper_neural_network.ipynb",
+    "Batch_normalization.ipynb",
+    "Impact_of_dropout.ipynb",
+    "Impact_of_regularization.ipynb",
+}  # the files of Chapter03 that plot a training run
 
 
 def book_epochs(value: BookValue) -> int:
@@ -59,9 +67,17 @@ def test_values_are_unique_and_every_ablation_with_a_book_figure_has_some():
 
 def run(val_acc: list[float], val_loss: list[float] | None = None) -> dict:
     n = len(val_acc)
-    return {"seed": 0, "diverged_epoch": None,
-            "history": {"val_acc": val_acc, "train_acc": val_acc, "val_loss": val_loss or [0.5] * n,
-                        "train_loss": [0.4] * n, "lr": [1e-3] * n}}
+    return {
+        "seed": 0,
+        "diverged_epoch": None,
+        "history": {
+            "val_acc": val_acc,
+            "train_acc": val_acc,
+            "val_loss": val_loss or [0.5] * n,
+            "train_loss": [0.4] * n,
+            "lr": [1e-3] * n,
+        },
+    }
 
 
 ACC = BookValue("optimizer", "sgd", "val_acc", 2, 0.85, 0.005, "Varying_loss_optimizer.ipynb", "figure")
@@ -101,8 +117,10 @@ def test_a_diverged_loss_counts_as_infinite():
 
 def results(profile: str, val_acc: float) -> dict:
     record = {"label": "SGD", "config": {"epochs": 2}, "runs": [run([0.5, val_acc]), run([0.5, val_acc + 0.01])]}
-    return {"profile": {"name": profile}, "ablations": {"optimizer": {"title": "Optimizer",
-                                                                      "variants": {"sgd": record}}}}
+    return {
+        "profile": {"name": profile},
+        "ablations": {"optimizer": {"title": "Optimizer", "variants": {"sgd": record}}},
+    }
 
 
 def test_sections_and_summary_of_a_book_run():
@@ -111,10 +129,10 @@ def test_sections_and_summary_of_a_book_run():
     line = book["sections"]["optimizer"]["lines"][0]
     assert line["class"] == "outside" and line["text"].startswith("0 of 2 book values within the seed spread.")
     assert "val. acc. at epoch 2: book 85.0 %" in line["text"].replace("\u00a0", " ")
-    assert book["summary"]["text"].startswith("0 of 2 book values reproduced within the seed spread; not: "
-                                              "Optimizer / SGD: val. acc. at epoch 2 (4.0")
-    assert book["sections"]["optimizer"]["cells"]["sgd"] == {"lines": ["val. 85.0\u00a0%", "loss 0.9"],
-                                                             "epoch": 2}
+    assert book["summary"]["text"].startswith(
+        "0 of 2 book values reproduced within the seed spread; not: Optimizer / SGD: val. acc. at epoch 2 (4.0"
+    )
+    assert book["sections"]["optimizer"]["cells"]["sgd"] == {"lines": ["val. 85.0\u00a0%", "loss 0.9"], "epoch": 2}
     assert [p["value"] for p in book["sections"]["optimizer"]["points"]] == [85.0, 0.9]
 
 

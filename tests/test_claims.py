@@ -11,10 +11,19 @@ from suite.spec.profiles import PROFILES
 
 
 def run(seed, val_acc, val_loss=0.5, train_acc=None, diverged_epoch=None):
-    return {"seed": seed, "diverged_epoch": diverged_epoch, "weight_abs_mean": 0.1,
-            "history": {"val_acc": list(val_acc), "val_loss": [val_loss] * len(val_acc),
-                        "train_acc": list(train_acc or val_acc), "train_eval_loss": [0.3] * len(val_acc),
-                        "train_loss": [0.3] * len(val_acc), "lr": [1e-3] * len(val_acc)}}
+    return {
+        "seed": seed,
+        "diverged_epoch": diverged_epoch,
+        "weight_abs_mean": 0.1,
+        "history": {
+            "val_acc": list(val_acc),
+            "val_loss": [val_loss] * len(val_acc),
+            "train_acc": list(train_acc or val_acc),
+            "train_eval_loss": [0.3] * len(val_acc),
+            "train_loss": [0.3] * len(val_acc),
+            "lr": [1e-3] * len(val_acc),
+        },
+    }
 
 
 RUNS = {"a": [run(0, [0.5, 0.80]), run(1, [0.5, 0.82])], "b": [run(0, [0.5, 0.70]), run(1, [0.4, 0.78])]}
@@ -56,7 +65,7 @@ def test_every_claim_names_real_variants_and_bounds(ablation):
     names = {v.name for v in ablation.variants}
     for claim in ablation.claims:
         assert {profile for profile, _ in claim.profiles} <= set(PROFILES)
-        for override in (dict(claim.profiles).values()):
+        for override in dict(claim.profiles).values():
             assert "why" in override, "a profile's own bound or status says how it was chosen"
             assert set(override) <= set(claim.as_dict()), f"unknown claim field in {override}"
         for judged in ablation.claims_for("ci") + ablation.claims_for("book"):
@@ -69,8 +78,15 @@ def test_every_claim_names_real_variants_and_bounds(ablation):
 
 
 def test_a_profile_judges_with_its_own_bound_and_status():
-    claim = Claim("a beats b", "val_acc", "a", "b", at_least=0.09, why="ci",
-                  profiles=(("book", dict(at_least=0.05, why="book")), ("other", dict(asserted=False, why="x"))))
+    claim = Claim(
+        "a beats b",
+        "val_acc",
+        "a",
+        "b",
+        at_least=0.09,
+        why="ci",
+        profiles=(("book", dict(at_least=0.05, why="book")), ("other", dict(asserted=False, why="x"))),
+    )
     assert judge(claim.for_profile("ci"), RUNS).outcome == "FAIL"  # mean 0.07 < 0.09
     assert judge(claim.for_profile("book"), RUNS).outcome == "PASS"
     assert judge(claim.for_profile("other"), RUNS).outcome == "NOT REPRODUCED"
@@ -92,9 +108,11 @@ def test_specs_configs_claims_and_the_report_import_no_torch():
     import subprocess
     import sys
 
-    code = ("import sys; import suite.spec.config, suite.spec.chapter3, suite.spec.metrics, suite.store.validation, "
-            "suite.report.content, suite.regress, suite.engine.planner; from suite.spec.chapter3 import ABLATIONS; "
-            "from suite.spec.profiles import PROFILES; "
-            "ABLATIONS['dropout'].config('p0.25', PROFILES['book']); print('torch' in sys.modules)")
+    code = (
+        "import sys; import suite.spec.config, suite.spec.chapter3, suite.spec.metrics, suite.store.validation, "
+        "suite.report.content, suite.regress, suite.engine.planner; from suite.spec.chapter3 import ABLATIONS; "
+        "from suite.spec.profiles import PROFILES; "
+        "ABLATIONS['dropout'].config('p0.25', PROFILES['book']); print('torch' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

@@ -24,9 +24,9 @@ import pytest
 import torch
 
 from suite.engine.data import Split
+from suite.engine.stack import Stack
 from suite.engine.trainer import Stepper, train, train_stack
 from suite.spec.config import TrainConfig
-from suite.engine.stack import Stack
 from tests.test_stack import GROUPS, SMALL
 
 DEVICE = os.environ.get("SUITE_TEST_DEVICE", "cuda")
@@ -50,9 +50,12 @@ def differences(a, b) -> dict[str, float]:
         if "acc" in key:
             out[key] = max(abs(x - y) for x, y in pairs)
         else:
-            out[key] = max(abs(x - y) / max(abs(y), 1e-12) if math.isfinite(x) and math.isfinite(y)
-                           else (0.0 if (math.isnan(x) and math.isnan(y)) or x == y else math.inf)
-                           for x, y in pairs)
+            out[key] = max(
+                abs(x - y) / max(abs(y), 1e-12)
+                if math.isfinite(x) and math.isfinite(y)
+                else (0.0 if (math.isnan(x) and math.isnan(y)) or x == y else math.inf)
+                for x, y in pairs
+            )
     return out
 
 
@@ -81,29 +84,45 @@ def test_dropout_masks_do_not_depend_on_the_stack_mates(dev_tiny):
     cfg = TrainConfig(optimizer="adam", lr=1e-3, dropout=0.25, **SMALL)
     alone = train(cfg, seed=3, train=dev_tiny[0], val=dev_tiny[1])
     mates = [(replace(cfg, dropout=0.5), 3), (replace(cfg, dropout=0.0), 9), (cfg, 4)]
-    close("dropout among 3 mates", cfg, train_stack([*mates, (cfg, 3)], train=dev_tiny[0], val=dev_tiny[1])[-1],
-          alone, len(dev_tiny[1]))
+    close(
+        "dropout among 3 mates",
+        cfg,
+        train_stack([*mates, (cfg, 3)], train=dev_tiny[0], val=dev_tiny[1])[-1],
+        alone,
+        len(dev_tiny[1]),
+    )
 
 
 def test_a_run_on_the_gpu_starts_as_on_the_cpu_and_ends_alike(tiny, dev_tiny):
     """Same init (drawn on the CPU), but not the same batches: each device shuffles with its own
     generator, so CUDA and CPU runs of one seed are two samples of that config, not one run.
     (Measured on an H100: 2.5% train, 1.6% validation accuracy apart after 2 tiny epochs.)"""
-    for cfg in (TrainConfig(**SMALL), TrainConfig(optimizer="adam", lr=1e-3, batch_norm=True, **SMALL),
-                TrainConfig(optimizer="adam", lr=1e-3, dropout=0.25, l1=1e-4, **SMALL)):
+    for cfg in (
+        TrainConfig(**SMALL),
+        TrainConfig(optimizer="adam", lr=1e-3, batch_norm=True, **SMALL),
+        TrainConfig(optimizer="adam", lr=1e-3, dropout=0.25, l1=1e-4, **SMALL),
+    ):
         on_cpu, on_gpu = (Stack([(cfg, 1)], 784, torch.device(d)) for d in ("cpu", DEVICE))
         for mine, theirs in zip(on_gpu.params, on_cpu.params):
             assert torch.equal(mine.cpu(), theirs)
         cpu, gpu = (train(cfg, seed=1, train=s[0], val=s[1]) for s in (tiny, dev_tiny))
         diff = differences(gpu, cpu)
-        print(f"\n  {DEVICE} vs cpu {cfg.optimizer} bn={cfg.batch_norm} drop={cfg.dropout}: "
-              + " ".join(f"{k} {v:.1e}" for k, v in diff.items()), end="")
+        print(
+            f"\n  {DEVICE} vs cpu {cfg.optimizer} bn={cfg.batch_norm} drop={cfg.dropout}: "
+            + " ".join(f"{k} {v:.1e}" for k, v in diff.items()),
+            end="",
+        )
         assert diff["val_acc"] <= 0.05 and diff["val_loss"] <= 0.05, diff
 
 
-@pytest.mark.parametrize("cfg", [TrainConfig(optimizer="adam", lr=1e-3, **SMALL),
-                                 TrainConfig(batch_norm=True, eval_mode_slip=True, dropout=0.25, **SMALL)],
-                         ids=["adam", "bn-slip-dropout"])
+@pytest.mark.parametrize(
+    "cfg",
+    [
+        TrainConfig(optimizer="adam", lr=1e-3, **SMALL),
+        TrainConfig(batch_norm=True, eval_mode_slip=True, dropout=0.25, **SMALL),
+    ],
+    ids=["adam", "bn-slip-dropout"],
+)
 def test_graph_replay_equals_eager_steps(cfg, dev_tiny):
     """A captured graph replays the very kernels of an eager step: the same numbers."""
     runs = [(cfg, 0), (replace(cfg, lr=cfg.lr * 3), 1)]

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from scipy import stats
 
-from suite.spec.claims import Claim
-from suite.flake.estimate import MIN_SEEDS, Estimate, per_run, wrong_probability
 from suite.flake.cli import main
+from suite.flake.estimate import MIN_SEEDS, Estimate, per_run, wrong_probability
+from suite.spec.claims import Claim
 
 ROOT = Path(__file__).resolve().parent.parent
 VALUES = [0.02, 0.03, 0.04, 0.05, 0.06, 0.03, 0.05, 0.04]  # mean 0.04, sd 0.0134, n = 8
@@ -47,8 +47,12 @@ def test_too_few_or_non_finite_values_give_no_estimate_and_zero_spread_gives_cer
 
 
 def test_a_run_is_wrong_when_any_asserted_claim_is():
-    estimates = [Estimate("a", claim(at_least=0), [], 0.1), Estimate("b", claim(at_least=0), [], 0.2),
-                 Estimate("c", claim(at_least=0), [], None), Estimate("d", claim(at_least=0, asserted=False), [], None)]
+    estimates = [
+        Estimate("a", claim(at_least=0), [], 0.1),
+        Estimate("b", claim(at_least=0), [], 0.2),
+        Estimate("c", claim(at_least=0), [], None),
+        Estimate("d", claim(at_least=0, asserted=False), [], None),
+    ]
     total, unknown = per_run(estimates)
     assert total == pytest.approx(1 - 0.9 * 0.8) and unknown == 1
 
@@ -59,7 +63,9 @@ def test_the_cli_estimates_from_an_archive(tmp_path, capsys):
     assert main(["--estimate", str(tmp_path / "runs"), "-k", "optimizer,l2"]) == 0
     out = capsys.readouterr().out
     assert "| optimizer | Adam is clearly ahead of SGD after one epoch | asserted | >= 0.015 | 15 |" in out
-    assert "| l2 | L2 narrows the gap between train and validation accuracy | asserted | <= -0.005 | 0 | - | " \
-           "no estimate (0 seeds) |" in out
+    assert (
+        "| l2 | L2 narrows the gap between train and validation accuracy | asserted | <= -0.005 | 0 | - | "
+        "no estimate (0 seeds) |" in out
+    )
     assert "book profile: P(any wrong asserted verdict in one run) = " in out and "2 asserted claim(s) without" in out
     assert main(["--estimate", str(tmp_path / "nothing-here")]) == 2

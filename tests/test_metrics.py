@@ -11,10 +11,19 @@ from suite.spec.metrics import COMPARED, CURVES, METRICS, metric_value
 
 def run(seed, val_acc, train_acc=None, val_loss=None, train_eval_loss=None, weight=0.1):
     n = len(val_acc)
-    return {"seed": seed, "diverged_epoch": None, "weight_abs_mean": weight,
-            "history": {"val_acc": list(val_acc), "train_acc": list(train_acc or val_acc),
-                        "val_loss": list(val_loss or [0.5] * n), "train_loss": [0.4] * n,
-                        "train_eval_loss": list(train_eval_loss or [0.3] * n), "lr": [1e-3] * n}}
+    return {
+        "seed": seed,
+        "diverged_epoch": None,
+        "weight_abs_mean": weight,
+        "history": {
+            "val_acc": list(val_acc),
+            "train_acc": list(train_acc or val_acc),
+            "val_loss": list(val_loss or [0.5] * n),
+            "train_loss": [0.4] * n,
+            "train_eval_loss": list(train_eval_loss or [0.3] * n),
+            "lr": [1e-3] * n,
+        },
+    }
 
 
 def test_every_claim_reads_a_registered_metric():
@@ -60,16 +69,19 @@ def test_a_zero_baseline_makes_a_relative_difference_infinite():
     assert verdict.per_seed == [math.inf] and verdict.outcome == "FAIL"
 
 
-@pytest.mark.parametrize("mean_acc, outcome", [(0.79, "FAIL"), (0.80, "PASS"), (0.85, "PASS"), (0.90, "PASS"),
-                                               (0.91, "FAIL")])
+@pytest.mark.parametrize(
+    ("mean_acc", "outcome"), [(0.79, "FAIL"), (0.80, "PASS"), (0.85, "PASS"), (0.90, "PASS"), (0.91, "FAIL")]
+)
 def test_two_sided_bounds(mean_acc, outcome):
     runs = {"a": [run(0, [mean_acc - 0.01]), run(1, [mean_acc + 0.01])]}
     assert judge(Claim("between", "val_acc", "a", at_least=0.80, at_most=0.90), runs).outcome == outcome
 
 
 def test_a_diverged_loss_is_the_worst_and_never_a_nan_mean():
-    runs = {"big": [run(0, [0.1], val_loss=[math.nan]), run(1, [0.8], val_loss=[0.4])],
-            "small": [run(0, [0.8], val_loss=[0.5]), run(1, [0.8], val_loss=[0.5])]}
+    runs = {
+        "big": [run(0, [0.1], val_loss=[math.nan]), run(1, [0.8], val_loss=[0.4])],
+        "small": [run(0, [0.8], val_loss=[0.5]), run(1, [0.8], val_loss=[0.5])],
+    }
     assert metric_value(runs["big"][0], "val_loss") == math.inf
     verdict = judge(Claim("big is worse", "val_loss", "big", "small", at_least=0.0), runs)
     assert verdict.mean == math.inf and verdict.outcome == "PASS"
@@ -81,8 +93,10 @@ def test_a_diverged_loss_is_the_worst_and_never_a_nan_mean():
 def test_two_diverged_runs_compare_to_nothing_and_support_no_bound(bound):
     """inf - inf is NaN: whichever way the bound points, a seed where both runs diverged cannot
     support it (before, NaN counted as +inf and passed every lower bound)."""
-    runs = {"a": [run(0, [0.1], val_loss=[math.nan]), run(1, [0.8], val_loss=[0.4])],
-            "b": [run(0, [0.1], val_loss=[math.inf]), run(1, [0.8], val_loss=[0.5])]}
+    runs = {
+        "a": [run(0, [0.1], val_loss=[math.nan]), run(1, [0.8], val_loss=[0.4])],
+        "b": [run(0, [0.1], val_loss=[math.inf]), run(1, [0.8], val_loss=[0.5])],
+    }
     verdict = judge(Claim("a vs b", "val_loss", "a", "b", **bound), runs)
     assert math.isnan(verdict.per_seed[0]) and math.isnan(verdict.mean) and verdict.outcome == "FAIL"
     assert "nan" in verdict.message()

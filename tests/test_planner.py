@@ -15,21 +15,37 @@ from dataclasses import replace
 import pytest
 
 import suite.engine.workbench
+from suite.engine.planner import distinct_runs, epochs_saved, pack, requests_for, run_key
+from suite.engine.trainer import train
+from suite.engine.workbench import Workbench, parameter_record, weight_abs_mean
 from suite.spec.ablation import Ablation, Variant
 from suite.spec.chapter3 import ABLATIONS, ABLATIONS_LIST
-from suite.engine.planner import distinct_runs, epochs_saved, pack, requests_for, run_key
-from suite.spec.profiles import PROFILES, Profile
-from suite.engine.workbench import Workbench, parameter_record, weight_abs_mean
-from suite.engine.trainer import train
 from suite.spec.config import TrainConfig
+from suite.spec.profiles import PROFILES, Profile
 from tests.test_stack import one_thread  # noqa: F401 - autouse: one thread on a busy 2-core machine
 
 TINY = Profile("tiny", 512, 256, 2, "self-test: 512 training, 256 validation images")
 BASE = dict(hidden=(64,), optimizer="adam", lr=1e-3, epochs=3)
-ALPHA = Ablation("alpha", "A", "?", BASE, (Variant("long", "3 epochs"), Variant("short", "1 epoch", dict(epochs=1)),
-                                             Variant("fast", "lr 0.01", dict(lr=1e-2))), ())
-BETA = Ablation("beta", "B", "?", BASE, (Variant("same", "as alpha/long"),
-                                         Variant("drop", "dropout", dict(dropout=0.25, epochs=2))), ())
+ALPHA = Ablation(
+    "alpha",
+    "A",
+    "?",
+    BASE,
+    (
+        Variant("long", "3 epochs"),
+        Variant("short", "1 epoch", dict(epochs=1)),
+        Variant("fast", "lr 0.01", dict(lr=1e-2)),
+    ),
+    (),
+)
+BETA = Ablation(
+    "beta",
+    "B",
+    "?",
+    BASE,
+    (Variant("same", "as alpha/long"), Variant("drop", "dropout", dict(dropout=0.25, epochs=2))),
+    (),
+)
 
 
 def test_the_planner_does_not_import_torch():
@@ -37,14 +53,20 @@ def test_the_planner_does_not_import_torch():
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
 
 
-@pytest.mark.parametrize("profile, asked, trained", [("ci", 153, 111), ("book", 625, 515)])
+@pytest.mark.parametrize(("profile", "asked", "trained"), [("ci", 153, 111), ("book", 625, 515)])
 def test_identical_runs_and_prefixes_of_the_real_profiles(profile, asked, trained):
     requests = requests_for(ABLATIONS_LIST, PROFILES[profile], [0, 1])
     assert epochs_saved(requests) == (2 * asked, 2 * trained)
     runs = distinct_runs(requests)
     baseline = runs[run_key(ABLATIONS["annealing"].config("constant", PROFILES[profile]), 1)]
-    assert sorted(r.name for r in baseline.requests) == ["annealing/constant", "depth/h1", "dropout/none",
-                                                         "l1/none", "l2/none", "lr_scaled/lr1e-3"]
+    assert sorted(r.name for r in baseline.requests) == [
+        "annealing/constant",
+        "depth/h1",
+        "dropout/none",
+        "l1/none",
+        "l2/none",
+        "lr_scaled/lr1e-3",
+    ]
     assert baseline.snapshots == [ABLATIONS["depth"].config("h1", PROFILES[profile]).epochs]
     sgd = runs[run_key(ABLATIONS["scaling"].config("scaled", PROFILES[profile]), 0)]
     assert [r.name for r in sgd.requests] == ["scaling/scaled", "optimizer/sgd"] and sgd.cfg.epochs > sgd.snapshots[0]
@@ -108,8 +130,14 @@ def test_run_variant_alone_plans_every_ablation_by_default(tiny, monkeypatch):
 
 
 def test_a_diverged_run_is_served_as_diverged(tiny):
-    broken = Ablation("broken", "B", "?", dict(BASE, input_scale=1e36, optimizer="sgd"),
-                      (Variant("long", "3 epochs"), Variant("short", "2 epochs", dict(epochs=2))), ())
+    broken = Ablation(
+        "broken",
+        "B",
+        "?",
+        dict(BASE, input_scale=1e36, optimizer="sgd"),
+        (Variant("long", "3 epochs"), Variant("short", "2 epochs", dict(epochs=2))),
+        (),
+    )
     bench = Workbench(TINY, "cpu")
     bench.expect([broken], [0])
     records = bench.run_ablation(broken, [0])
@@ -132,8 +160,15 @@ def test_records_keep_the_stored_format(tiny):
     bench.expect([ALPHA], [0])
     record = bench.run_variant(ALPHA, "fast", [0])
     assert {"variant", "label", "config", "runs", "stack"} <= set(record)
-    assert set(record["runs"][0]) == {"seed", "history", "diverged_epoch", "wall_s", "weight_abs_mean",
-                                      "parameters", "stack"}
+    assert set(record["runs"][0]) == {
+        "seed",
+        "history",
+        "diverged_epoch",
+        "wall_s",
+        "weight_abs_mean",
+        "parameters",
+        "stack",
+    }
     assert record["config"] == replace(ALPHA.config("fast", TINY)).as_dict()
 
 

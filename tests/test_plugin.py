@@ -17,9 +17,17 @@ def suite_run(pytester, monkeypatch, tmp_path):
     monkeypatch.delenv("CI", raising=False)
 
     def run(*args):
-        return pytester.runpytest_subprocess("-p", "suite.harness.plugin", "--ablation-seeds", "1",
-                                             "--ablation-out", str(tmp_path / "reports"),
-                                             "--ablation-run-id", "r1", *args)
+        return pytester.runpytest_subprocess(
+            "-p",
+            "suite.harness.plugin",
+            "--ablation-seeds",
+            "1",
+            "--ablation-out",
+            str(tmp_path / "reports"),
+            "--ablation-run-id",
+            "r1",
+            *args,
+        )
 
     return run
 
@@ -36,16 +44,25 @@ def test_a_run_writes_a_complete_results_file(suite_run, tmp_path):
     assert entry["status"] == "passed" and [v["outcome"] for v in entry["verdicts"]] == ["PASS", "PASS"]
     run = entry["variants"]["b32"]["runs"][0]
     assert len(run["history"]["val_acc"]) == 3 and run["diverged_epoch"] is None
-    assert set(run["parameters"]) == {"layer1", "layer2"} and sum(run["parameters"]["layer1"]["weight"]["counts"]) == 784_000
+    assert (
+        set(run["parameters"]) == {"layer1", "layer2"}
+        and sum(run["parameters"]["layer1"]["weight"]["counts"]) == 784_000
+    )
     bench = json.loads((tmp_path / "reports" / "r1" / "benchmark.json").read_text())
     assert sorted(b["extra_info"]["variant"] for b in bench["benchmarks"]) == ["b10000", "b32"]
 
 
 def test_collect_only_shows_selectable_ids(suite_run):
     result = suite_run(*CASES, "--collect-only", "-q", "-k", "batch_norm")
-    result.stdout.fnmatch_lines(["*test_variant[[]batch_norm-no_bn[]]", "*test_variant[[]batch_norm-bn[]]",
-                                 "*test_variant[[]batch_norm-bn_book_slip[]]", "*test_claims[[]batch_norm[]]",
-                                 "4/* tests collected*"])
+    result.stdout.fnmatch_lines(
+        [
+            "*test_variant[[]batch_norm-no_bn[]]",
+            "*test_variant[[]batch_norm-bn[]]",
+            "*test_variant[[]batch_norm-bn_book_slip[]]",
+            "*test_claims[[]batch_norm[]]",
+            "4/* tests collected*",
+        ]
+    )
 
 
 def test_a_failed_claim_states_the_claim_and_the_numbers(suite_run, pytester):
@@ -58,8 +75,12 @@ def test_a_failed_claim_states_the_claim_and_the_numbers(suite_run, pytester):
     """)
     result = suite_run(*CASES, "-k", "test_claims and batch_size")
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*FAIL: Batch 32 wins by 99 points - expected mean val_acc(b32) - "
-                                 "val_acc(b10000) at the last epoch >= 0.99; measured * over 1 seeds [[]*[]]*"])
+    result.stdout.fnmatch_lines(
+        [
+            "*FAIL: Batch 32 wins by 99 points - expected mean val_acc(b32) - "
+            "val_acc(b10000) at the last epoch >= 0.99; measured * over 1 seeds [[]*[]]*"
+        ]
+    )
 
 
 def test_a_reported_claim_not_reproduced_warns_and_never_fails(suite_run, pytester, tmp_path):
@@ -73,13 +94,18 @@ def test_a_reported_claim_not_reproduced_warns_and_never_fails(suite_run, pytest
     """)
     result = suite_run(*CASES, "-k", "test_claims and batch_size")
     result.assert_outcomes(passed=1, warnings=1)
-    result.stdout.fnmatch_lines(["*NotReproduced: batch_size: NOT REPRODUCED: Batch 32 wins by 99 points*",
-                                 "NOT REPRODUCED*batch_size: Batch 32 wins by 99 points*"])
+    result.stdout.fnmatch_lines(
+        [
+            "*NotReproduced: batch_size: NOT REPRODUCED: Batch 32 wins by 99 points*",
+            "NOT REPRODUCED*batch_size: Batch 32 wins by 99 points*",
+        ]
+    )
     assert load_results(tmp_path / "reports" / "r1")["ablations"]["batch_size"]["status"] == "passed"
 
 
 def test_an_interrupted_run_keeps_what_it_finished(suite_run, pytester, tmp_path):
-    pytester.makepyfile(test_stop="""
+    pytester.makepyfile(
+        test_stop="""
         import pytest
 
         @pytest.mark.ablation("batch_size")
@@ -88,7 +114,8 @@ def test_an_interrupted_run_keeps_what_it_finished(suite_run, pytester, tmp_path
 
         def test_stop():
             raise KeyboardInterrupt
-    """)
+    """
+    )
     result = suite_run("test_stop.py")
     assert result.ret == pytest.ExitCode.INTERRUPTED
     results = load_results(tmp_path / "reports" / "r1")
@@ -137,7 +164,8 @@ def test_nightly_compare_fails_the_run_on_a_regression(suite_run, tmp_path):
     for run in baseline["ablations"]["scaling"]["variants"]["scaled"]["runs"]:
         run["history"]["val_acc"][-1] += 0.10  # yesterday was 10 points better: today regressed
     atomic_write_json(tmp_path / "history" / "ci-cpu" / "yesterday" / "results.json", baseline)
-    second = suite_run(*CASES, "-k", "scaling", "--ablation-run-id", "r2",
-                       "--ablation-compare", str(tmp_path / "history"))
+    second = suite_run(
+        *CASES, "-k", "scaling", "--ablation-run-id", "r2", "--ablation-compare", str(tmp_path / "history")
+    )
     assert second.ret == pytest.ExitCode.TESTS_FAILED
     second.stdout.fnmatch_lines(["*since the baseline*", "*scaling*scaled*val_acc*REGRESSED*"])

@@ -17,52 +17,94 @@ from pathlib import Path
 
 import pytest
 
-from suite.spec.chapter3 import ABLATIONS
-from suite.spec.claims import judge
 from suite.regress import check, history_runs, load_run, store
 from suite.regress.__main__ import main
+from suite.spec.chapter3 import ABLATIONS
+from suite.spec.claims import judge
 from suite.store.files import ResultsError, atomic_write_json, read_json
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = [0, 1, 2]
 # final values per variant; raw pixels are chaotic from seed to seed, scaled ones are not
-BASE = {"raw": dict(val_acc=0.30, train_acc=0.31, val_loss=2.0, jitter=0.08),
-        "scaled": dict(val_acc=0.80, train_acc=0.82, val_loss=0.55, jitter=0.002)}
+BASE = {
+    "raw": dict(val_acc=0.30, train_acc=0.31, val_loss=2.0, jitter=0.08),
+    "scaled": dict(val_acc=0.80, train_acc=0.82, val_loss=0.55, jitter=0.002),
+}
 
 
-def make_run(root: Path, run_id: str, day: int, *, shift: dict | None = None, slow: float = 1.0,
-             cpu: str = "Test CPU 8-core", profile: str = "ci", status: str = "complete") -> Path:
+def make_run(
+    root: Path,
+    run_id: str,
+    day: int,
+    *,
+    shift: dict | None = None,
+    slow: float = 1.0,
+    cpu: str = "Test CPU 8-core",
+    profile: str = "ci",
+    status: str = "complete",
+) -> Path:
     """A complete results folder of the 'scaling' ablation; SHIFT = {(variant, metric): delta}."""
     shift = shift or {}
     variants, runs_by_variant = {}, {}
     for variant, base in BASE.items():
         runs = []
         for i, seed in enumerate(SEEDS):
-            final = {m: base[m] + shift.get((variant, m), 0.0) + base["jitter"] * (i - 1)
-                     for m in ("val_acc", "train_acc", "val_loss")}
+            final = {
+                m: base[m] + shift.get((variant, m), 0.0) + base["jitter"] * (i - 1)
+                for m in ("val_acc", "train_acc", "val_loss")
+            }
             history = {m: [v * 0.9, v] for m, v in final.items()}
-            history.update(train_eval_loss=history["val_loss"], train_loss=history["val_loss"],
-                           lr=[0.01, 0.01], wall_s=[1.0, 1.0])
+            history.update(
+                train_eval_loss=history["val_loss"], train_loss=history["val_loss"], lr=[0.01, 0.01], wall_s=[1.0, 1.0]
+            )
             runs.append({"seed": seed, "history": history, "diverged_epoch": None, "wall_s": 2.0})
         runs_by_variant[variant] = runs
-        variants[variant] = {"variant": variant, "label": variant, "config": {}, "runs": runs,
-                             "duration_s": 10.0 * slow}
+        variants[variant] = {
+            "variant": variant,
+            "label": variant,
+            "config": {},
+            "runs": runs,
+            "duration_s": 10.0 * slow,
+        }
     spec = ABLATIONS["scaling"]
     verdicts = [judge(c, runs_by_variant).as_dict() for c in spec.claims]
     results = {
-        "schema": 1, "run_id": run_id, "command": ["pytest"], "started": f"2026-11-{day:02d}T22:00:00+00:00",
-        "finished": f"2026-11-{day:02d}T22:30:00+00:00", "status": status,
+        "schema": 1,
+        "run_id": run_id,
+        "command": ["pytest"],
+        "started": f"2026-11-{day:02d}T22:00:00+00:00",
+        "finished": f"2026-11-{day:02d}T22:30:00+00:00",
+        "status": status,
         "profile": {"name": profile, "train_size": 6000, "val_size": 2000, "description": ""},
-        "device": "cpu", "seeds": SEEDS, "base_seed": 0,
+        "device": "cpu",
+        "seeds": SEEDS,
+        "base_seed": 0,
         "machine": {"cpu": cpu, "cpu_count": 8, "device": "cpu"},
-        "ablations": {"scaling": {"title": spec.title, "status": "passed", "error": None, "variants": variants,
-                                  "claims": [c.as_dict() for c in spec.claims], "verdicts": verdicts,
-                                  "duration_s": 20.0 * slow}},
+        "ablations": {
+            "scaling": {
+                "title": spec.title,
+                "status": "passed",
+                "error": None,
+                "variants": variants,
+                "claims": [c.as_dict() for c in spec.claims],
+                "verdicts": verdicts,
+                "duration_s": 20.0 * slow,
+            }
+        },
         "extras": {},
     }
-    bench = {"machine_info": {"cpu": {"brand_raw": cpu}}, "benchmarks": [
-        {"group": "scaling", "name": f"test_train[scaling-{v}]", "extra_info": {"variant": v},
-         "stats": {"mean": 10.0 * slow, "rounds": 1}} for v in BASE]}
+    bench = {
+        "machine_info": {"cpu": {"brand_raw": cpu}},
+        "benchmarks": [
+            {
+                "group": "scaling",
+                "name": f"test_train[scaling-{v}]",
+                "extra_info": {"variant": v},
+                "stats": {"mean": 10.0 * slow, "rounds": 1},
+            }
+            for v in BASE
+        ],
+    }
     folder = root / run_id
     folder.mkdir(parents=True)
     (folder / "results.json").write_text(json.dumps(results))
@@ -110,7 +152,7 @@ def test_tolerance_option_overrides_the_floor(tmp_path, history):
     assert main([str(current), "--history", str(history), "--tolerance", "val_acc=0.1"]) == 0
 
 
-@pytest.mark.parametrize("cpu, expected", [("Test CPU 8-core", 1), ("Other CPU", 0)])
+@pytest.mark.parametrize(("cpu", "expected"), [("Test CPU 8-core", 1), ("Other CPU", 0)])
 def test_slowdown_is_caught_only_on_the_same_machine(tmp_path, history, capsys, cpu, expected):
     current = make_run(tmp_path / "reports", "night-23", 23, slow=1.5, cpu=cpu)
     assert main([str(current), "--history", str(history)]) == expected
@@ -133,8 +175,14 @@ def test_pass_to_fail_verdict_is_caught(tmp_path, history, capsys):
     assert [row[:3] for row in rows(out, "IMPROVED")] == [["scaling", "raw", "val_acc"]]
 
 
-@pytest.mark.parametrize("content", ["{not json", '{"schema": 1}', json.dumps(
-    {"schema": 1, "run_id": "x", "profile": "ci", "seeds": [0], "machine": {}, "ablations": {"a": {}}})])
+@pytest.mark.parametrize(
+    "content",
+    [
+        "{not json",
+        '{"schema": 1}',
+        json.dumps({"schema": 1, "run_id": "x", "profile": "ci", "seeds": [0], "machine": {}, "ablations": {"a": {}}}),
+    ],
+)
 def test_malformed_history_file_exits_2_with_one_line(tmp_path, history, capsys, content):
     bad = history / "ci-cpu" / "broken" / "results.json"
     bad.parent.mkdir()
@@ -190,8 +238,9 @@ def test_only_runs_of_the_same_profile_and_complete_runs_are_baselines(tmp_path,
     assert main([str(killed), "--history", str(history), "--store"]) == 2
     captured = capsys.readouterr()
     assert "note: not stored: the run killed is 'interrupted'" in captured.out
-    assert captured.err.strip().splitlines() == ["regress: not stored: the run killed is 'interrupted', "
-                                                 "only complete runs are kept"]
+    assert captured.err.strip().splitlines() == [
+        "regress: not stored: the run killed is 'interrupted', only complete runs are kept"
+    ]
     assert not (history / "ci-cpu" / "killed").exists()
     current = make_run(tmp_path / "reports", "night-22", 22, shift={("scaled", "val_acc"): -0.2})
     assert main([str(current), "--history", str(history)]) == 0
@@ -208,7 +257,8 @@ def test_a_single_results_folder_is_the_baseline(tmp_path, capsys):
     report = json.loads(out_json.read_text())
     assert report["baseline"]["run_id"] == "old" and report["regressed"]
     assert [(r["variant"], r["metric"]) for r in report["rows"] if r["status"] == "REGRESSED"] == [
-        ("scaled", "train_acc")]
+        ("scaled", "train_acc")
+    ]
 
 
 def test_an_ablation_that_trained_nothing_lists_its_variants_as_missing(tmp_path, history, capsys):
@@ -235,7 +285,7 @@ def _sample_history(tmp_path: Path, drop: float) -> tuple[Path, Path]:
     return tmp_path / "tonight", tmp_path / "history"
 
 
-@pytest.mark.parametrize("drop, expected", [(0.0, 0), (0.05, 1)])
+@pytest.mark.parametrize(("drop", "expected"), [(0.0, 0), (0.05, 1)])
 def test_checked_in_sample_unchanged_passes_and_planted_drop_is_caught(tmp_path, capsys, drop, expected):
     tonight, history = _sample_history(tmp_path, drop)
     assert main([str(tonight), "--history", str(history)]) == expected

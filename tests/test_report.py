@@ -21,18 +21,24 @@ from pathlib import Path
 
 import pytest
 
-from suite.spec.chapter3 import ABLATIONS_LIST
 from suite.report import fmt
 from suite.report.__main__ import main
+from suite.spec.chapter3 import ABLATIONS_LIST
 from suite.store.results import load_results
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "tests" / "data" / "ci-sample"
-SECTIONS = ["1 Summary", "2 The ablations, in the book's order", "3 Sigmoid saturation and train/eval mode",
-            "4 Timings", "A Appendix: environment, command, seeds"]
+SECTIONS = [
+    "1 Summary",
+    "2 The ablations, in the book's order",
+    "3 Sigmoid saturation and train/eval mode",
+    "4 Timings",
+    "A Appendix: environment, command, seeds",
+]
 RENDER_AND_CHECK_TORCH = (
     "import sys; from suite.report.__main__ import main; rc = main(sys.argv[1:]); "
-    "print('torch imported' if 'torch' in sys.modules else 'torch not imported'); sys.exit(rc)")
+    "print('torch imported' if 'torch' in sys.modules else 'torch not imported'); sys.exit(rc)"
+)
 
 
 def squash(text: str) -> str:
@@ -48,8 +54,13 @@ def pdf_text(pdf: Path) -> str:
 
 
 def render_cli(run_dir: Path, out: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", RENDER_AND_CHECK_TORCH, str(run_dir), "--out", str(out)],
-                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-c", RENDER_AND_CHECK_TORCH, str(run_dir), "--out", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 @pytest.fixture(scope="session")
@@ -89,9 +100,17 @@ def test_every_section_is_present_in_order(rendered):
 def test_title_block_names_the_run(rendered):
     results = load_results(SAMPLE)
     text = squash(rendered["text"])
-    for fact in ["chapter3-ablations", results["run_id"], "Profile", results["profile"]["name"], "Device",
-                 "Gitcommit", results["machine"]["git_commit"][:12], "Totalwalltime",
-                 f"{len(results['seeds'])}pervariant"]:
+    for fact in [
+        "chapter3-ablations",
+        results["run_id"],
+        "Profile",
+        results["profile"]["name"],
+        "Device",
+        "Gitcommit",
+        results["machine"]["git_commit"][:12],
+        "Totalwalltime",
+        f"{len(results['seeds'])}pervariant",
+    ]:
         assert squash(fact) in text, fact
 
 
@@ -123,8 +142,10 @@ def test_ci_sample_shows_the_book_but_does_not_compare_it(rendered):
     assert squash("SGD: Val. acc. at epoch 1: book 79.3 % (± 0.3 pp), this run") in text, "the SGD line, numbers shown"
     assert "withintheseedspread" not in text, "a ci run is never judged against the book"
     assert text.count(squash("Time Book")) == len(ABLATIONS_LIST), "every final-metrics table has the column"
-    svgs = [base64.b64decode(data).decode() for data in
-            re.findall(r"data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)", rendered["html"].read_text())]
+    svgs = [
+        base64.b64decode(data).decode()
+        for data in re.findall(r"data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)", rendered["html"].read_text())
+    ]
     marked = [svg for svg in svgs if re.search(r">\s*book\s*<", svg)]
     assert len(marked) >= len(ABLATIONS_LIST) - 1, "curves with the book's markers in the legend (not scaling's)"
 
@@ -133,8 +154,22 @@ def test_first_page_is_not_blank(rendered, tmp_path):
     image = pytest.importorskip("PIL.Image")
     if not shutil.which("pdftoppm"):
         pytest.skip("needs pdftoppm (poppler-utils)")
-    subprocess.run(["pdftoppm", "-r", "40", "-f", "1", "-l", "1", "-png", "-singlefile", str(rendered["pdf"]),
-                    str(tmp_path / "page")], check=True)
+    subprocess.run(
+        [
+            "pdftoppm",
+            "-r",
+            "40",
+            "-f",
+            "1",
+            "-l",
+            "1",
+            "-png",
+            "-singlefile",
+            str(rendered["pdf"]),
+            str(tmp_path / "page"),
+        ],
+        check=True,
+    )
     histogram = image.open(tmp_path / "page.png").convert("L").histogram()
     inked = sum(histogram[:200]) / sum(histogram)
     assert 0.01 < inked < 0.6, f"{inked:.1%} of the first page is ink"
@@ -151,8 +186,7 @@ def interrupted_copy(tmp_path: Path) -> Path:
     keep = ["scaling", "batch_size", "depth"]
     for name in [n for n in ablations if n not in keep]:
         del ablations[name]
-    ablations["batch_size"].update(status="error", error="b10000: RuntimeError: CUDA out of <memory>",
-                                   verdicts=[])
+    ablations["batch_size"].update(status="error", error="b10000: RuntimeError: CUDA out of <memory>", verdicts=[])
     del ablations["batch_size"]["variants"]["b10000"]
     ablations["depth"].update(status="interrupted", verdicts=[])
     ablations["depth"]["variants"] = {}
@@ -174,15 +208,18 @@ def test_interrupted_run_renders_missing_cases_as_rows(tmp_path):
     assert "CUDA out of &lt;memory&gt;" in html, "error text must be escaped, not interpreted"
 
 
-@pytest.mark.parametrize("damage, expected", [
-    (None, "no results file"),
-    ("{not json", "malformed results file"),
-    ('{"schema": 1}', "missing run_id"),
-    ("structure", "malformed results file"),
-    ("benchmark", "benchmark.json"),
-    ("regress", "regress.json"),
-    ("regress-structure", "regress.json"),
-])
+@pytest.mark.parametrize(
+    ("damage", "expected"),
+    [
+        (None, "no results file"),
+        ("{not json", "malformed results file"),
+        ('{"schema": 1}', "missing run_id"),
+        ("structure", "malformed results file"),
+        ("benchmark", "benchmark.json"),
+        ("regress", "regress.json"),
+        ("regress-structure", "regress.json"),
+    ],
+)
 def test_bad_results_give_one_error_line(tmp_path, capsys, damage, expected):
     run = tmp_path / "run"
     if damage in ("structure", "benchmark", "regress", "regress-structure"):
@@ -190,15 +227,19 @@ def test_bad_results_give_one_error_line(tmp_path, capsys, damage, expected):
         if damage == "regress":
             (run / "regress.json").write_text("{not json")
         elif damage == "regress-structure":
-            (run / "regress.json").write_text(json.dumps(
-                {"current": {"run_id": "ci-sample"}, "baseline": None, "rows": {"not": "a list"}, "trend": {}}))
+            (run / "regress.json").write_text(
+                json.dumps(
+                    {"current": {"run_id": "ci-sample"}, "baseline": None, "rows": {"not": "a list"}, "trend": {}}
+                )
+            )
         elif damage == "structure":
             raw = json.loads((run / "results.json").read_text())
             raw["ablations"]["scaling"]["variants"] = ["not", "a", "dict"]
             (run / "results.json").write_text(json.dumps(raw))
         else:
             (run / "benchmark.json").write_text(
-                '{"benchmarks": [{"params": {"ablation": "scaling", "variant": "raw"}, "stats": 3}]}')
+                '{"benchmarks": [{"params": {"ablation": "scaling", "variant": "raw"}, "stats": 3}]}'
+            )
     else:
         run.mkdir()
         if damage:
@@ -211,17 +252,21 @@ def test_bad_results_give_one_error_line(tmp_path, capsys, damage, expected):
 
 
 def test_claim_values_read_in_their_units():
-    assert fmt.claim_bound({"metric": "val_acc", "baseline": "sgd", "at_least": -0.03, "at_most": 0.03}) \
+    assert (
+        fmt.claim_bound({"metric": "val_acc", "baseline": "sgd", "at_least": -0.03, "at_most": 0.03})
         == "−3.0 to +3.0\u00a0pp"
+    )
     accuracy_gap = {"metric": "val_acc", "baseline": "raw", "at_least": 0.05}
+
     def plain(text: str) -> str:  # the report keeps units on their numbers with no-break spaces
         return text.replace("\u00a0", " ")
 
     assert plain(fmt.claim_value(0.1234, accuracy_gap)) == "+12.3 pp"
     assert plain(fmt.claim_bound(accuracy_gap)) == "≥ +5.0 pp"
     assert plain(fmt.claim_value(0.25, {"metric": "val_acc"})) == "25.0 %"
-    assert plain(fmt.claim_value(-0.35, {"metric": "weight_abs_mean", "baseline": "none", "relative": True})) \
-        == "−35.0 %"
+    assert (
+        plain(fmt.claim_value(-0.35, {"metric": "weight_abs_mean", "baseline": "none", "relative": True})) == "−35.0 %"
+    )
     assert fmt.claim_value(float("inf"), {"metric": "val_loss", "baseline": "h1"}) == "∞"
     assert plain(fmt.claim_mean_spread(0.5, 0.01, {"metric": "val_acc"}, seeds=3)) == "50.0 ± 1.0 %"
     assert fmt.config_value("lr", 1e-5) == "0.00001" and fmt.config_value("input_scale", 1 / 255) == "1/255"

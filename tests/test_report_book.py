@@ -15,8 +15,8 @@ import shutil
 
 import pytest
 
-from suite.spec.chapter3 import ABLATIONS
 from suite.spec.book_values import BOOK_VALUES
+from suite.spec.chapter3 import ABLATIONS
 from suite.spec.profiles import PROFILES
 from tests.test_report import SAMPLE, body, pdf_text, render_cli, squash
 
@@ -29,8 +29,7 @@ def book_profile_run(dest):
     shutil.copytree(SAMPLE, dest)
     raw = json.loads((dest / "results.json").read_text())
     raw["run_id"] = "book-synthetic"
-    raw["profile"] = {"name": "book", "train_size": None, "val_size": None,
-                      "description": PROFILES["book"].description}
+    raw["profile"] = {"name": "book", "train_size": None, "val_size": None, "description": PROFILES["book"].description}
     raw["ablations"] = {name: raw["ablations"][name] for name in KEPT}
     for name, entry in raw["ablations"].items():
         for variant, record in entry["variants"].items():
@@ -61,25 +60,34 @@ def compared(ablations=KEPT) -> int:
 
 
 def test_summary_counts_the_reproduced_values_and_names_the_miss(book_report):
-    line = squash(f"{compared() - 1} of {compared()} book values reproduced within the seed spread; "
-                  "not: Optimizer / SGD: val. acc. at epoch 10 (4.9 pp above the seeds)")
+    line = squash(
+        f"{compared() - 1} of {compared()} book values reproduced within the seed spread; "
+        "not: Optimizer / SGD: val. acc. at epoch 10 (4.9 pp above the seeds)"
+    )
     assert line in book_report
     assert book_report.find(line) < book_report.find(squash("2 The ablations, in the book's order"))
 
 
 def test_each_variant_has_its_comparison_line(book_report):
-    for line in ["SGD: 4 of 5 book values within the seed spread. Outside: val. acc. at epoch 10: book 85.3 %",
-                 "Adam: 5 of 5 book values within the seed spread.",
-                 "no batch norm: 5 of 5 book values within the seed spread.",
-                 "dropout 0.25: 2 of 2 book values within the seed spread."]:
+    for line in [
+        "SGD: 4 of 5 book values within the seed spread. Outside: val. acc. at epoch 10: book 85.3 %",
+        "Adam: 5 of 5 book values within the seed spread.",
+        "no batch norm: 5 of 5 book values within the seed spread.",
+        "dropout 0.25: 2 of 2 book values within the seed spread.",
+    ]:
         assert squash(line) in book_report, line
 
 
 def test_values_measured_differently_are_shown_and_say_why(book_report):
     assert squash("not compared, the book measured this accuracy with dropout active") in book_report
-    assert squash("Why this comparison: the book's figure is titled “with batch normalization”, but its model "
-                  "trained in eval mode from epoch 2 on (the eval-mode slip), and its epoch-1 accuracies were "
-                  "measured in train mode") in book_report
+    assert (
+        squash(
+            "Why this comparison: the book's figure is titled “with batch normalization”, but its model "
+            "trained in eval mode from epoch 2 on (the eval-mode slip), and its epoch-1 accuracies were "
+            "measured in train mode"
+        )
+        in book_report
+    )
 
 
 def test_the_book_column_shows_the_book_epoch(book_report):

@@ -37,8 +37,11 @@ def sample_copy(dest: Path, run_id: str, started: str, drop: float = 0.0) -> Pat
 def compared_run(tmp: Path, history_runs: int = 2) -> Path:
     """The sample as tonight's run, compared (as the plugin does) with HISTORY_RUNS stored copies of itself."""
     for night in range(history_runs):
-        sample_copy(tmp / "history" / "ci-cpu" / f"n{night}", f"nightly-2026112{night + 4}",
-                    f"2026-11-2{night + 4}T22:00:00+00:00")
+        sample_copy(
+            tmp / "history" / "ci-cpu" / f"n{night}",
+            f"nightly-2026112{night + 4}",
+            f"2026-11-2{night + 4}T22:00:00+00:00",
+        )
     run = sample_copy(tmp / "tonight", "nightly-20261126", "2026-11-26T22:00:00+00:00", drop=DROP)
     (tmp / "history").mkdir(exist_ok=True)
     nightly(run, tmp / "history", json_path=run / "regress.json")
@@ -54,8 +57,16 @@ def regressed(tmp_path_factory) -> dict:
     text = body("\f".join(pages))
     start, end = text.find(squash("1.1 Since the baseline")), text.find(squash(SECTIONS[1]))
     summary = text.find(squash(SECTIONS[0]))
-    return {"run": run, "proc": proc, "contents": squash(pages[0]), "section": text[start:end], "start": start,
-            "summary": summary, "summary_text": text[summary:start], "html": (run / "report.html").read_text()}
+    return {
+        "run": run,
+        "proc": proc,
+        "contents": squash(pages[0]),
+        "section": text[start:end],
+        "start": start,
+        "summary": summary,
+        "summary_text": text[summary:start],
+        "html": (run / "report.html").read_text(),
+    }
 
 
 def test_since_the_baseline_follows_the_summary_and_is_in_the_contents(regressed):
@@ -67,19 +78,28 @@ def test_since_the_baseline_follows_the_summary_and_is_in_the_contents(regressed
 
 def test_since_the_baseline_shows_the_planted_regression(regressed):
     section = regressed["section"]
-    scaled = [run["history"]["val_acc"][-1] for run in
-              load_results(SAMPLE)["ablations"]["scaling"]["variants"]["scaled"]["runs"]]
+    scaled = [
+        run["history"]["val_acc"][-1]
+        for run in load_results(SAMPLE)["ablations"]["scaling"]["variants"]["scaled"]["runs"]
+    ]
     before = sum(scaled) / len(scaled)
     assert squash("1 regression since run nightly-20261125") in section
     changes = section.split(squash("What changed"))[1].split(squash("Every variant against the baseline"))[0]
-    for text in ["2.1 Scaling the input", "pixels / 255", "Validation accuracy", fmt.percent(before),
-                 fmt.percent(before - DROP), "−6.0 pp", "REGRESSED"]:
+    for text in [
+        "2.1 Scaling the input",
+        "pixels / 255",
+        "Validation accuracy",
+        fmt.percent(before),
+        fmt.percent(before - DROP),
+        "−6.0 pp",
+        "REGRESSED",
+    ]:
         assert squash(text) in changes, text
     assert changes.count("REGRESSED") == 2, "one regressed row, and the legend"
     assert squash("comparisons are within tolerance") in section
-    assert "<table class=\"since-overview\">" in regressed["html"]
+    assert '<table class="since-overview">' in regressed["html"]
     html = regressed["html"]
-    trend = html[html.index("Validation accuracy over the stored runs"):]
+    trend = html[html.index("Validation accuracy over the stored runs") :]
     assert trend.count('<figure class="trend">') == 3, "11 ablations, four panels a row"
     assert "Runs: nightly-20261124 (24 Nov); nightly-20261125 (25 Nov); nightly-20261126 (26 Nov)." in trend
 

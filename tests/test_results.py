@@ -27,7 +27,7 @@ def test_atomic_write_never_leaves_a_partial_file(tmp_path, monkeypatch):
     assert [p.name for p in tmp_path.iterdir()] == ["results.json"]  # no temporary file left
 
 
-@pytest.mark.parametrize("umask, mode", [(0o022, 0o644), (0o002, 0o664)])
+@pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o002, 0o664)])
 def test_results_files_get_the_umask_permissions_not_private_ones(tmp_path, umask, mode):
     old = os.umask(umask)
     try:
@@ -45,12 +45,15 @@ def test_non_finite_numbers_round_trip(tmp_path):
     assert math.isnan(back["loss"][1]) and back["loss"][2] == math.inf and back["nested"]["x"] == -math.inf
 
 
-@pytest.mark.parametrize("content, expected", [
-    (None, "no results file at"),
-    ("{not json", "malformed results file"),
-    ("[1, 2]", "expected a JSON object"),
-    ('{"schema": 1}', "missing run_id"),
-])
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (None, "no results file at"),
+        ("{not json", "malformed results file"),
+        ("[1, 2]", "expected a JSON object"),
+        ('{"schema": 1}', "missing run_id"),
+    ],
+)
 def test_bad_results_files_give_one_line_naming_the_file(tmp_path, content, expected):
     path = tmp_path / "results.json"
     if content is not None:

@@ -27,9 +27,17 @@ def suite_run(pytester, monkeypatch, tmp_path):
     monkeypatch.delenv("CI", raising=False)
 
     def run(*args, run_id="r1"):
-        return pytester.runpytest_subprocess("-p", "suite.harness.plugin", "--ablation-seeds", "1",
-                                             "--ablation-out", str(tmp_path / "reports"),
-                                             "--ablation-run-id", run_id, *args)
+        return pytester.runpytest_subprocess(
+            "-p",
+            "suite.harness.plugin",
+            "--ablation-seeds",
+            "1",
+            "--ablation-out",
+            str(tmp_path / "reports"),
+            "--ablation-run-id",
+            run_id,
+            *args,
+        )
 
     return run
 
@@ -37,8 +45,13 @@ def suite_run(pytester, monkeypatch, tmp_path):
 def render(folder) -> subprocess.CompletedProcess:
     # A subprocess, as a user would: pytester restores sys.modules after each test, and numpy
     # cannot be imported twice into one process.
-    return subprocess.run([sys.executable, "-m", "suite.report", str(folder)], capture_output=True, text=True,
-                          env=dict(os.environ, PYTHONPATH=str(REPO)), timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "suite.report", str(folder)],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, PYTHONPATH=str(REPO)),
+        timeout=300,
+    )
 
 
 def no_traceback(result) -> None:
@@ -63,8 +76,14 @@ def test_the_suite_runs_without_xdist_as_on_a_plain_install(suite_run, tmp_path)
 def test_cases_run_ablation_by_ablation(suite_run):
     result = suite_run(*CASES, "--collect-only", "-q", "-k", "scaling or batch_size")
     ids = [line.split("::")[-1] for line in result.stdout.lines if "::" in line]
-    assert ids == ["test_variant[scaling-raw]", "test_variant[scaling-scaled]", "test_claims[scaling]",
-                   "test_variant[batch_size-b32]", "test_variant[batch_size-b10000]", "test_claims[batch_size]"]
+    assert ids == [
+        "test_variant[scaling-raw]",
+        "test_variant[scaling-scaled]",
+        "test_claims[scaling]",
+        "test_variant[batch_size-b32]",
+        "test_variant[batch_size-b10000]",
+        "test_claims[batch_size]",
+    ]
 
 
 # Sends SIGNAL to the process itself in the middle of training batch_size's b32 (after its first
@@ -109,26 +128,32 @@ def test_a_signal_during_training_keeps_every_finished_verdict(suite_run, pytest
 
 
 def test_an_internal_error_is_recorded_as_error_and_never_stored(suite_run, pytester, tmp_path, capsys):
-    pytester.makepyfile(broken_plugin="""
+    pytester.makepyfile(
+        broken_plugin="""
         def pytest_runtest_logreport(report):
             if report.when == "call":
                 raise RuntimeError("the reporting plugin broke")
-    """)
+    """
+    )
     history = tmp_path / "history"
-    result = suite_run(*CASES, "-p", "broken_plugin", "-k", "sigmoid", "--ablation-compare", str(history),
-                       "--ablation-store")
+    result = suite_run(
+        *CASES, "-p", "broken_plugin", "-k", "sigmoid", "--ablation-compare", str(history), "--ablation-store"
+    )
     assert result.ret == pytest.ExitCode.INTERNAL_ERROR
     folder = tmp_path / "reports" / "r1"
     results = load_results(folder)
     assert results["status"] == "error"
     assert results["error"] == "pytest internal error: RuntimeError: the reporting plugin broke"
-    result.stdout.fnmatch_lines(["*not stored: the run r1 is 'error' (pytest internal error: *), "
-                                 "only complete runs are kept"])
+    result.stdout.fnmatch_lines(
+        ["*not stored: the run r1 is 'error' (pytest internal error: *), only complete runs are kept"]
+    )
     assert not list(history.glob("*/r1"))
     assert regress_main([str(folder), "--history", str(history), "--store"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert err == ["regress: not stored: the run r1 is 'error' (pytest internal error: RuntimeError: "
-                   "the reporting plugin broke), only complete runs are kept"]
+    assert err == [
+        "regress: not stored: the run r1 is 'error' (pytest internal error: RuntimeError: "
+        "the reporting plugin broke), only complete runs are kept"
+    ]
 
 
 def test_a_run_that_judged_nothing_is_an_error_not_complete(suite_run, pytester, tmp_path):
@@ -156,8 +181,12 @@ def test_a_reused_run_id_is_refused_and_the_earlier_run_kept(suite_run, tmp_path
     before = (tmp_path / "reports" / "r1" / "results.json").read_bytes()
     second = suite_run(*CASES, "-k", "sigmoid")
     assert second.ret == pytest.ExitCode.USAGE_ERROR
-    second.stdout.fnmatch_lines(["*ablation suite cannot start: *r1 already holds an earlier run (results.json); "
-                                 "pick another --ablation-run-id*"])
+    second.stdout.fnmatch_lines(
+        [
+            "*ablation suite cannot start: *r1 already holds an earlier run (results.json); "
+            "pick another --ablation-run-id*"
+        ]
+    )
     no_traceback(second)
     assert (tmp_path / "reports" / "r1" / "results.json").read_bytes() == before
 
@@ -181,10 +210,25 @@ def test_two_runs_with_one_run_id_at_once_one_is_refused_nothing_lost(pytester, 
     """)
     env = dict(os.environ, PYTHONPATH=str(REPO))
     env.pop("CI", None)
-    command = [sys.executable, "-m", "pytest", "-p", "suite.harness.plugin", "--ablation-seeds", "1",
-               "--ablation-out", str(tmp_path / "reports"), "--ablation-run-id", "shared", *CASES, "-k", "scaling"]
-    first = subprocess.Popen(command, cwd=pytester.path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                             text=True)
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-p",
+        "suite.harness.plugin",
+        "--ablation-seeds",
+        "1",
+        "--ablation-out",
+        str(tmp_path / "reports"),
+        "--ablation-run-id",
+        "shared",
+        *CASES,
+        "-k",
+        "scaling",
+    ]
+    first = subprocess.Popen(
+        command, cwd=pytester.path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
     try:
         lock = tmp_path / "reports" / "shared" / ".lock"
         deadline = time.monotonic() + 120
@@ -203,18 +247,22 @@ def test_two_runs_with_one_run_id_at_once_one_is_refused_nothing_lost(pytester, 
     assert not lock.exists()
 
 
-@pytest.mark.parametrize("option, value, expected", [
-    ("--ablation-seeds", "0", "invalid value '0': expected an integer >= 1"),
-    ("--ablation-seeds", "-1", "invalid value '-1': expected an integer >= 1"),
-    ("--ablation-seeds", "three", "invalid value 'three': expected an integer >= 1"),
-    ("--ablation-base-seed", "-2", "invalid value '-2': expected an integer >= 0"),
-    ("--ablation-device", "gpu", "invalid value 'gpu': expected auto, cpu, cuda or cuda:N"),
-    ("--ablation-device", "cuda:x", "invalid value 'cuda:x': expected auto, cpu, cuda or cuda:N"),
-])
+@pytest.mark.parametrize(
+    ("option", "value", "expected"),
+    [
+        ("--ablation-seeds", "0", "invalid value '0': expected an integer >= 1"),
+        ("--ablation-seeds", "-1", "invalid value '-1': expected an integer >= 1"),
+        ("--ablation-seeds", "three", "invalid value 'three': expected an integer >= 1"),
+        ("--ablation-base-seed", "-2", "invalid value '-2': expected an integer >= 0"),
+        ("--ablation-device", "gpu", "invalid value 'gpu': expected auto, cpu, cuda or cuda:N"),
+        ("--ablation-device", "cuda:x", "invalid value 'cuda:x': expected auto, cpu, cuda or cuda:N"),
+    ],
+)
 def test_bad_options_are_refused_before_anything_runs(pytester, monkeypatch, tmp_path, option, value, expected):
     monkeypatch.setenv("PYTHONPATH", str(REPO))
-    result = pytester.runpytest_subprocess("-p", "suite.harness.plugin", "--ablation-out", str(tmp_path / "reports"),
-                                           *CASES, f"{option}={value}")
+    result = pytester.runpytest_subprocess(
+        "-p", "suite.harness.plugin", "--ablation-out", str(tmp_path / "reports"), *CASES, f"{option}={value}"
+    )
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines([f"*error: argument {option}: {expected}"])
     assert not (tmp_path / "reports").exists()

@@ -17,12 +17,12 @@ import pytest
 import torch
 
 import suite.engine.trainer
-from suite.spec.chapter3 import ABLATIONS_LIST
-from suite.spec.profiles import PROFILES
-from suite.engine.workbench import activation_record, serialize
 from suite.engine.model import build_model
 from suite.engine.trainer import train, train_stack
+from suite.engine.workbench import activation_record, serialize
+from suite.spec.chapter3 import ABLATIONS_LIST
 from suite.spec.config import TrainConfig
+from suite.spec.profiles import PROFILES
 
 SMALL = dict(hidden=(64,), epochs=2)
 
@@ -36,12 +36,14 @@ def one_thread():
     torch.set_num_threads(threads)
 
 
-def _same(stacked, alone) -> None:
-    assert stacked.seed == alone.seed and stacked.diverged_epoch == alone.diverged_epoch
+def _same(stacked, alone, what: str = "") -> None:
+    assert stacked.seed == alone.seed and stacked.diverged_epoch == alone.diverged_epoch, what
     for key, values in alone.history.items():
         if key != "wall_s":  # NaN == NaN here: a diverged run must diverge alike
-            assert torch.equal(torch.tensor(stacked.history[key], dtype=torch.float64).nan_to_num(7.0),
-                               torch.tensor(values, dtype=torch.float64).nan_to_num(7.0)), key
+            assert torch.equal(
+                torch.tensor(stacked.history[key], dtype=torch.float64).nan_to_num(7.0),
+                torch.tensor(values, dtype=torch.float64).nan_to_num(7.0),
+            ), (what, key)
     for (name, mine), theirs in zip(stacked.model.state_dict().items(), alone.model.state_dict().values()):
         assert torch.equal(mine.nan_to_num(7.0), theirs.nan_to_num(7.0)), name
 
@@ -53,7 +55,9 @@ def _every_variant() -> dict[tuple, list[tuple[str, TrainConfig]]]:
         for variant in ablation.variants:
             cfg = ablation.config(variant.name, PROFILES["ci"])
             cfg = replace(cfg, hidden=tuple(64 for _ in cfg.hidden), epochs=2)
-            groups[(cfg.hidden, cfg.batch_norm, min(cfg.batch_size, 512))].append((f"{ablation.name}/{variant.name}", cfg))
+            groups[(cfg.hidden, cfg.batch_norm, min(cfg.batch_size, 512))].append(
+                (f"{ablation.name}/{variant.name}", cfg)
+            )
     return groups
 
 
@@ -65,7 +69,7 @@ def test_a_stack_of_every_ablation_config_equals_each_run_alone(key, tiny):
     names, cfgs = zip(*GROUPS[key])
     runs = [(cfg, 5 + i) for i, cfg in enumerate(cfgs)]  # distinct seeds: distinct inits and orders
     for name, (cfg, seed), result in zip(names, runs, train_stack(runs, train=tiny[0], val=tiny[1])):
-        _same(result, train(cfg, seed=seed, train=tiny[0], val=tiny[1]))
+        _same(result, train(cfg, seed=seed, train=tiny[0], val=tiny[1]), name)
 
 
 def test_every_ablation_config_was_compared():
@@ -87,8 +91,9 @@ def test_dropout_masks_do_not_depend_on_the_stack_mates(tiny):
 def test_dropout_drops_the_expected_share_and_rescales(tiny):
     from suite.engine.stack import Stack
 
-    stack = Stack([(TrainConfig(dropout=0.25, **SMALL), 0), (TrainConfig(dropout=0.5, **SMALL), 1)], 784,
-                  torch.device("cpu"))
+    stack = Stack(
+        [(TrainConfig(dropout=0.25, **SMALL), 0), (TrainConfig(dropout=0.5, **SMALL), 1)], 784, torch.device("cpu")
+    )
     out = stack._drop(torch.ones(2, 256, 784), 0)
     assert out[0].eq(0).float().mean().item() == pytest.approx(0.25, abs=0.01)
     assert out[1].eq(0).float().mean().item() == pytest.approx(0.5, abs=0.01)
@@ -110,8 +115,9 @@ def test_one_diverged_run_does_not_disturb_the_others(tiny):
 
 def test_runs_of_different_lengths_and_snapshots(tiny):
     cfg = TrainConfig(optimizer="adam", lr=1e-3, batch_norm=True, hidden=(64,), epochs=3)
-    short, long = train_stack([(replace(cfg, epochs=1), 0), (cfg, 0)], train=tiny[0], val=tiny[1],
-                              snapshots=[[], [1, 2]])
+    short, long = train_stack(
+        [(replace(cfg, epochs=1), 0), (cfg, 0)], train=tiny[0], val=tiny[1], snapshots=[[], [1, 2]]
+    )
     assert len(short.history["val_acc"]) == 1 and len(long.history["val_acc"]) == 3
     assert short.history["val_acc"] == long.history["val_acc"][:1]  # a prefix, exactly
     assert sorted(long.snapshots) == [1, 2]
@@ -125,8 +131,9 @@ def test_runs_of_different_lengths_and_snapshots(tiny):
 def test_eval_mode_slip_freezes_running_stats_after_epoch_1(tiny):
     steps = math.ceil(len(tiny[0]) / 32)
     slip = TrainConfig(batch_norm=True, eval_mode_slip=True, hidden=(64,), epochs=3)
-    first, last, honest = train_stack([(replace(slip, epochs=1), 0), (slip, 0), (replace(slip, eval_mode_slip=False), 0)],
-                                      train=tiny[0], val=tiny[1])
+    first, last, honest = train_stack(
+        [(replace(slip, epochs=1), 0), (slip, 0), (replace(slip, eval_mode_slip=False), 0)], train=tiny[0], val=tiny[1]
+    )
     # epoch 1: its training steps, the book's train-mode accuracy pass over the same batches, and
     # the validation split as one batch; nothing after
     assert last.model[1].num_batches_tracked.item() == 2 * steps + 1
@@ -205,11 +212,10 @@ def test_l2_adds_the_norms_not_their_squares_and_l1_the_absolute_values():
     classic weight decay's sum_p ||p||^2 (about 3.4): a wrong form is off by more than 10x."""
     from suite.engine.stack import Stack
 
-    stack = Stack([(TrainConfig(l2=0.01), 0), (TrainConfig(l1=1e-4), 1), (TrainConfig(), 2)], 784,
-                  torch.device("cpu"))
+    stack = Stack([(TrainConfig(l2=0.01), 0), (TrainConfig(l1=1e-4), 1), (TrainConfig(), 2)], 784, torch.device("cpu"))
     params = [[p[k].detach() for p in stack.params] for k in range(3)]
     norms = 0.01 * sum(float(p.norm()) for p in params[0])
-    squares = 0.01 * sum(float((p ** 2).sum()) for p in params[0])
+    squares = 0.01 * sum(float((p**2).sum()) for p in params[0])
     absolute = 1e-4 * sum(float(p.abs().sum()) for p in params[1])
     penalty = stack._penalty().detach()
     assert 0.15 < norms < 0.3 and squares > 10 * norms  # the two forms are far apart here

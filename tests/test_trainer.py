@@ -32,8 +32,9 @@ def test_divergence_is_recorded_not_raised(tiny):
 def test_a_run_is_a_pure_function_of_config_seed_and_data(tiny):
     cfg = TrainConfig(optimizer="adam", lr=1e-3, epochs=1, dropout=0.25)
     first, second = (train(cfg, seed=7, train=tiny[0], val=tiny[1]) for _ in range(2))
-    assert {k: v for k, v in first.history.items() if k != "wall_s"} == \
-           {k: v for k, v in second.history.items() if k != "wall_s"}
+    assert {k: v for k, v in first.history.items() if k != "wall_s"} == {
+        k: v for k, v in second.history.items() if k != "wall_s"
+    }
     other = train(cfg, seed=8, train=tiny[0], val=tiny[1])
     assert other.history["train_loss"] != first.history["train_loss"]
 
@@ -52,26 +53,33 @@ def test_book_eval_mode_slip_freezes_batch_norm_after_epoch_one(tiny):
     three = train(TrainConfig(**{**cfg.as_dict(), "epochs": 3}), seed=0, train=tiny[0], val=tiny[1]).model[1]
     assert isinstance(one, torch.nn.BatchNorm1d)
     assert torch.equal(one.running_mean, three.running_mean)  # never updated after epoch 1
-    honest = train(TrainConfig(**{**cfg.as_dict(), "epochs": 3, "eval_mode_slip": False}),
-                   seed=0, train=tiny[0], val=tiny[1]).model[1]
+    honest = train(
+        TrainConfig(**{**cfg.as_dict(), "epochs": 3, "eval_mode_slip": False}), seed=0, train=tiny[0], val=tiny[1]
+    ).model[1]
     assert not torch.equal(one.running_mean, honest.running_mean)
 
 
-@pytest.mark.parametrize("cfg, layers", [
-    (TrainConfig(), ["Linear", "ReLU", "Linear"]),
-    (TrainConfig(hidden=()), ["Linear"]),
-    (TrainConfig(hidden=(1000, 1000)), ["Linear", "ReLU", "Linear", "ReLU", "Linear"]),
-    (TrainConfig(batch_norm=True), ["Linear", "BatchNorm1d", "ReLU", "Linear"]),
-    (TrainConfig(dropout=0.25), ["Dropout", "Linear", "ReLU", "Dropout", "Linear"]),
-])
+@pytest.mark.parametrize(
+    ("cfg", "layers"),
+    [
+        (TrainConfig(), ["Linear", "ReLU", "Linear"]),
+        (TrainConfig(hidden=()), ["Linear"]),
+        (TrainConfig(hidden=(1000, 1000)), ["Linear", "ReLU", "Linear", "ReLU", "Linear"]),
+        (TrainConfig(batch_norm=True), ["Linear", "BatchNorm1d", "ReLU", "Linear"]),
+        (TrainConfig(dropout=0.25), ["Dropout", "Linear", "ReLU", "Dropout", "Linear"]),
+    ],
+)
 def test_models_are_the_books(cfg, layers):
     assert [type(m).__name__ for m in build_model(cfg)] == layers
 
 
 def test_l1_and_l2_penalties_raise_the_training_loss(tiny):
-    plain, l1, l2 = (train(TrainConfig(optimizer="adam", lr=1e-3, epochs=1, **extra), seed=0,
-                           train=tiny[0], val=tiny[1]).history["train_loss"][0]
-                     for extra in ({}, {"l1": 1e-4}, {"l2": 1e-2}))
+    plain, l1, l2 = (
+        train(TrainConfig(optimizer="adam", lr=1e-3, epochs=1, **extra), seed=0, train=tiny[0], val=tiny[1]).history[
+            "train_loss"
+        ][0]
+        for extra in ({}, {"l1": 1e-4}, {"l2": 1e-2})
+    )
     assert l1 > plain + 0.5 and l2 > plain + 0.1  # sum |w| ~ 10^4 for this model; sum ||w||_2 ~ 20
 
 
@@ -102,18 +110,24 @@ def _plain_torch_loop(cfg: TrainConfig, seed: int, train_split, val_split) -> li
                 model(x_val)
         model.eval()
         with torch.no_grad():
-            losses.append(torch.nn.functional.cross_entropy(model(x_val), val_split.labels, reduction="sum").item()
-                          / len(val_split))
+            losses.append(
+                torch.nn.functional.cross_entropy(model(x_val), val_split.labels, reduction="sum").item()
+                / len(val_split)
+            )
     return losses
 
 
-@pytest.mark.parametrize("cfg", [
-    TrainConfig(hidden=(64,), epochs=2),
-    TrainConfig(optimizer="adam", lr=1e-3, l1=1e-4, l2=1e-2, hidden=(64, 64), epochs=2),
-    TrainConfig(optimizer="adam", lr=1e-3, batch_norm=True, l1=1e-4, hidden=(64,), epochs=2),
-    TrainConfig(optimizer="adam", lr=1e-3, batch_norm=True, eval_mode_slip=True, hidden=(64,), epochs=2),
-    TrainConfig(hidden=(), batch_size=100, epochs=2),
-], ids=["sgd", "adam_l1_l2_deep", "bn_l1", "bn_slip", "logistic_short_batch"])
+@pytest.mark.parametrize(
+    "cfg",
+    [
+        TrainConfig(hidden=(64,), epochs=2),
+        TrainConfig(optimizer="adam", lr=1e-3, l1=1e-4, l2=1e-2, hidden=(64, 64), epochs=2),
+        TrainConfig(optimizer="adam", lr=1e-3, batch_norm=True, l1=1e-4, hidden=(64,), epochs=2),
+        TrainConfig(optimizer="adam", lr=1e-3, batch_norm=True, eval_mode_slip=True, hidden=(64,), epochs=2),
+        TrainConfig(hidden=(), batch_size=100, epochs=2),
+    ],
+    ids=["sgd", "adam_l1_l2_deep", "bn_l1", "bn_slip", "logistic_short_batch"],
+)
 def test_a_stack_of_one_is_the_plain_torch_loop_bitwise_on_cpu(cfg, tiny):
     """Without dropout the trainer is the textbook loop, to the last bit: same init, shuffle,
     GEMMs, batch norm and optimizer arithmetic (tests/test_stack.py compares stacks with it)."""

@@ -84,24 +84,27 @@ def _ablations_list(data):
     data["ablations"] = []
 
 
-@pytest.mark.parametrize("damage, place, problem", [
-    (_drop_variant, "ablations.scaling.verdicts[0]", "rests on variant 'raw', which has no runs"),
-    (_no_variants, "ablations.scaling.verdicts[0]", "rests on variant 'scaled', which has no runs"),
-    (_empty_runs, "ablations.scaling.variants.raw.runs", "no runs"),
-    (_seed_missing, "ablations.scaling.verdicts[0]", "seeds [1] that variant 'raw' has no runs for"),
-    (_history_not_list, "ablations.scaling.variants.raw.runs[0].history.val_acc", "expected a list"),
-    (_ragged_history, "ablations.scaling.variants.raw.runs[0].history", "curves of different lengths"),
-    (_too_many_epochs, "ablations.scaling.variants.raw.runs[0].history", "more epochs recorded than"),
-    (_unknown_outcome, "ablations.scaling.verdicts[0].outcome", "unknown outcome 'MAYBE'"),
-    (_verdict_unknown_claim, "ablations.scaling.verdicts[0]", "a claim the entry does not list"),
-    (_passed_without_verdicts, "ablations.scaling.status", "'passed' without any verdict"),
-    (_bad_run_status, "status", "unknown run status 'finished'"),
-    (_bad_ablation_status, "ablations.scaling.status", "unknown status 'ok'"),
-    (_seed_not_int, "seeds[0]", "expected an integer seed, found str"),
-    (_boolean_number, "ablations.scaling.verdicts[0].mean", "expected a number, found bool"),
-    (_per_seed_count, "ablations.scaling.verdicts[0]", "1 per-seed values for 2 seeds"),
-    (_ablations_list, "ablations", "expected an object of ablations, found list"),
-])
+@pytest.mark.parametrize(
+    ("damage", "place", "problem"),
+    [
+        (_drop_variant, "ablations.scaling.verdicts[0]", "rests on variant 'raw', which has no runs"),
+        (_no_variants, "ablations.scaling.verdicts[0]", "rests on variant 'scaled', which has no runs"),
+        (_empty_runs, "ablations.scaling.variants.raw.runs", "no runs"),
+        (_seed_missing, "ablations.scaling.verdicts[0]", "seeds [1] that variant 'raw' has no runs for"),
+        (_history_not_list, "ablations.scaling.variants.raw.runs[0].history.val_acc", "expected a list"),
+        (_ragged_history, "ablations.scaling.variants.raw.runs[0].history", "curves of different lengths"),
+        (_too_many_epochs, "ablations.scaling.variants.raw.runs[0].history", "more epochs recorded than"),
+        (_unknown_outcome, "ablations.scaling.verdicts[0].outcome", "unknown outcome 'MAYBE'"),
+        (_verdict_unknown_claim, "ablations.scaling.verdicts[0]", "a claim the entry does not list"),
+        (_passed_without_verdicts, "ablations.scaling.status", "'passed' without any verdict"),
+        (_bad_run_status, "status", "unknown run status 'finished'"),
+        (_bad_ablation_status, "ablations.scaling.status", "unknown status 'ok'"),
+        (_seed_not_int, "seeds[0]", "expected an integer seed, found str"),
+        (_boolean_number, "ablations.scaling.verdicts[0].mean", "expected a number, found bool"),
+        (_per_seed_count, "ablations.scaling.verdicts[0]", "1 per-seed values for 2 seeds"),
+        (_ablations_list, "ablations", "expected an object of ablations, found list"),
+    ],
+)
 def test_a_malformed_file_is_one_line_naming_the_file_and_the_place(tmp_path, sample, damage, place, problem):
     data = copy.deepcopy(sample)
     damage(data)

@@ -1,6 +1,6 @@
 """Two points of chapter 3 that need no ablation: sigmoid saturation and train vs eval mode.
 
-    pytest suite/cases -k "sigmoid or eval_mode"
+pytest suite/cases -k "sigmoid or eval_mode"
 """
 
 from dataclasses import replace
@@ -34,12 +34,18 @@ def test_train_vs_eval_mode(ablation_session):
     cfg = ABLATIONS["dropout"].config("p0.25", ablation_session.profile)
     rows = ablation_session.workbench.mode_probe(replace(cfg, epochs=1), ablation_session.seeds)
     changed = [r["changed_predictions"] for r in rows]
-    ablation_session.record_extra("train_eval_mode", {
-        "rows": rows, "changed_predictions_mean": fmean(changed),
-        "accuracy_drop_mean": fmean(r["eval_acc"] - r["train_mode_acc"] for r in rows)})
+    ablation_session.record_extra(
+        "train_eval_mode",
+        {
+            "rows": rows,
+            "changed_predictions_mean": fmean(changed),
+            "accuracy_drop_mean": fmean(r["eval_acc"] - r["train_mode_acc"] for r in rows),
+        },
+    )
     assert all(r["eval_max_abs_diff"] == 0.0 for r in rows), f"eval mode not deterministic: {rows}"
     assert all(r["train_max_abs_diff"] > 0.0 for r in rows), f"train mode gave identical outputs: {rows}"
     # Bound: a third of the smallest share seen on 12 calibration seeds (6.2% to 9.2%).
     assert fmean(changed) >= 0.02, (
         "expected forgetting eval() to change >= 2% of the validation predictions on average; "
-        "per seed: " + ", ".join(f"{c:.2%}" for c in changed))
+        "per seed: " + ", ".join(f"{c:.2%}" for c in changed)
+    )

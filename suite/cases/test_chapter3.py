@@ -20,12 +20,15 @@ def marks(name: str) -> list:
     return [pytest.mark.ablation(name), pytest.mark.xdist_group(name)]
 
 
-VARIANTS = [pytest.param(a.name, v.name, id=f"{a.name}-{v.name}", marks=marks(a.name))
-            for a in ABLATIONS_LIST for v in a.variants]
+VARIANTS = [
+    pytest.param(a.name, v.name, id=f"{a.name}-{v.name}", marks=marks(a.name))
+    for a in ABLATIONS_LIST
+    for v in a.variants
+]
 CLAIMS = [pytest.param(a.name, id=a.name, marks=marks(a.name)) for a in ABLATIONS_LIST]
 
 
-@pytest.mark.parametrize("ablation, variant", VARIANTS)
+@pytest.mark.parametrize(("ablation", "variant"), VARIANTS)
 def test_variant(ablation, variant, train_variant, ablation_session):
     record = train_variant(ablation, variant)
     assert [run["seed"] for run in record["runs"]] == ablation_session.seeds
@@ -34,7 +37,8 @@ def test_variant(ablation, variant, train_variant, ablation_session):
         recorded = len(run["history"]["val_acc"])
         # Complete: every epoch recorded, or the run stopped at its recorded divergence.
         assert recorded == epochs or run["diverged_epoch"] == recorded, (
-            f"seed {run['seed']}: {recorded} of {epochs} epochs recorded, diverged_epoch={run['diverged_epoch']}")
+            f"seed {run['seed']}: {recorded} of {epochs} epochs recorded, diverged_epoch={run['diverged_epoch']}"
+        )
         assert all(0.0 <= acc <= 1.0 for acc in run["history"]["val_acc"] + run["history"]["train_acc"])
 
 

@@ -80,8 +80,10 @@ def _decompressed_md5(path: Path) -> str:
         with opener(path, "rb") as stream:
             return _md5(stream)
     except PermissionError:  # a sound file this account may not read is not "corrupt"
-        raise DataError(f"cannot read dataset file {path}: permission denied; make it readable "
-                        f"(chmod a+r) or pass another folder with --ablation-data-dir") from None
+        raise DataError(
+            f"cannot read dataset file {path}: permission denied; make it readable "
+            f"(chmod a+r) or pass another folder with --ablation-data-dir"
+        ) from None
     except (OSError, EOFError, gzip.BadGzipFile) as exc:  # truncated or not gzip at all
         raise DataError(f"corrupt dataset file {path}: {exc}; delete or replace it ({HOW_TO_GET})") from None
 
@@ -135,8 +137,7 @@ def _download(root: Path) -> Path:
             FashionMNIST(str(root), train=train, download=True)
     except Exception as exc:  # torchvision raises plain RuntimeError/URLError when offline
         raise DataError(
-            f"FashionMNIST was not found on this machine and downloading it failed "
-            f"({type(exc).__name__}); {HOW_TO_GET}"
+            f"FashionMNIST was not found on this machine and downloading it failed ({type(exc).__name__}); {HOW_TO_GET}"
         ) from None
     return _use(root, _find(root))
 

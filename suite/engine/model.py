@@ -28,5 +28,3 @@ def build_model(cfg: TrainConfig, in_features: int = 784, classes: int = 10) -> 
         layers.append(nn.Dropout(cfg.dropout))
     layers.append(nn.Linear(width, classes))
     return nn.Sequential(*layers)
-
-

@@ -17,8 +17,9 @@ its runs are keyed with their epochs and never served as prefixes.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from typing import Any, Iterable
+from typing import Any
 
 # TrainConfig fields that, when set (truthy), make a run depend on its total epoch count. None of
 # today's fields do; the hook is here so that adding such a schedule cannot silently break prefixes.
@@ -69,8 +70,12 @@ class PlannedRun:
 
 def requests_for(ablations: Iterable, profile, seeds: Iterable[int]) -> list[Request]:
     """Every (variant, seed) of ABLATIONS (``suite.spec.chapter3.Ablation``) under PROFILE, in order."""
-    return [Request(a.name, v.name, seed, a.config(v.name, profile))
-            for a in ablations for v in a.variants for seed in seeds]
+    return [
+        Request(a.name, v.name, seed, a.config(v.name, profile))
+        for a in ablations
+        for v in a.variants
+        for seed in seeds
+    ]
 
 
 def distinct_runs(requests: Iterable[Request]) -> dict[tuple, PlannedRun]:
@@ -108,5 +113,4 @@ def pack(runs: Iterable[PlannedRun], *, max_stack: int, train_size: int) -> list
 
 def epochs_saved(requests: list[Request]) -> tuple[int, int]:
     """(epochs the requests ask for, epochs trained when each distinct run trains once)."""
-    return (sum(r.cfg.epochs for r in requests),
-            sum(run.cfg.epochs for run in distinct_runs(requests).values()))
+    return (sum(r.cfg.epochs for r in requests), sum(run.cfg.epochs for run in distinct_runs(requests).values()))

@@ -18,7 +18,7 @@ kernels and optimizer arithmetic) for every config without dropout.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 from torch import Tensor, nn
@@ -81,8 +81,11 @@ class Stack:
         self.l2 = per_run([c.l2 for c in cfgs], device) if any(c.l2 for c in cfgs) else None
         self.dropout = per_run([c.dropout for c in cfgs], device) if any(c.dropout for c in cfgs) else None
         # Each run's dropout stream: a key per (seed, layer), mixed with the step and the position.
-        self.keys = mix(mix(torch.tensor([[s * 1_000_003 + j for j in range(len(self.weights))]
-                                            for s in self.seeds], device=device)))
+        self.keys = mix(
+            mix(
+                torch.tensor([[s * 1_000_003 + j for j in range(len(self.weights))] for s in self.seeds], device=device)
+            )
+        )
         self.any_slip = any(c.eval_mode_slip for c in cfgs)
         self.training = torch.ones(k, dtype=torch.bool, device=device)  # False: the slip's eval mode
         self.active = torch.ones(k, dtype=torch.bool, device=device)  # False: diverged or finished
@@ -108,8 +111,10 @@ class Stack:
             frozen = F.batch_norm(flat, mean, var, gamma, beta, False, 0.1, 1e-5)
             out = torch.where(self.training.view(k, 1).expand(k, width).reshape(-1), batch, frozen)
             mask = self.training.view(k, 1)
-            self.pending += [(mean, torch.where(mask, updated[0].view(k, width), mean.view(k, width))),
-                             (var, torch.where(mask, updated[1].view(k, width), var.view(k, width)))]
+            self.pending += [
+                (mean, torch.where(mask, updated[0].view(k, width), mean.view(k, width))),
+                (var, torch.where(mask, updated[1].view(k, width), var.view(k, width))),
+            ]
         self.tracked[i] += self.training
         return out.view(b, k, width).transpose(0, 1)
 
@@ -119,7 +124,7 @@ class Stack:
         rate = torch.where(self.training, self.dropout, 0.0).view(k, 1, 1)
         stream = mix(self.keys[:, layer] ^ mix(self.steps)).view(k, 1, 1)
         position = torch.arange(b * width, device=h.device).view(1, b, width)
-        uniform = (mix(stream + position) >> 8).float() * 2.0 ** -24
+        uniform = (mix(stream + position) >> 8).float() * 2.0**-24
         return h * ((uniform >= rate) / (1 - rate))
 
     def forward(self, x: Tensor, training: bool) -> Tensor:
@@ -200,8 +205,13 @@ class Stack:
             elif not self.any_sgd:
                 p.addcdiv_(firsts[i] * bcast(step_size, p), denoms[i])
             else:
-                p.copy_(torch.where(bcast(self.is_adam, p), p.addcdiv(firsts[i] * bcast(step_size, p), denoms[i]),
-                                    p.addcmul(g, bcast(neg_lr, p))))
+                p.copy_(
+                    torch.where(
+                        bcast(self.is_adam, p),
+                        p.addcdiv(firsts[i] * bcast(step_size, p), denoms[i]),
+                        p.addcmul(g, bcast(neg_lr, p)),
+                    )
+                )
 
     @torch.no_grad()
     def freeze(self, k: int) -> None:
@@ -231,8 +241,16 @@ class Stack:
         return loss, correct
 
     @torch.no_grad()
-    def train_mode_accuracy(self, runs: Tensor, pixels: Tensor, labels: Tensor, order: Tensor, batch: int,
-                            val_pixels: Tensor, val_labels: Tensor) -> tuple[Tensor, Tensor]:
+    def train_mode_accuracy(
+        self,
+        runs: Tensor,
+        pixels: Tensor,
+        labels: Tensor,
+        order: Tensor,
+        batch: int,
+        val_pixels: Tensor,
+        val_labels: Tensor,
+    ) -> tuple[Tensor, Tensor]:
         """Correct counts [K] the way the book's batch-norm notebook measured its epoch 1, for RUNS.
 
         Its accuracy function ran the model in train mode (its ``model.eval()`` came later, in the

@@ -8,7 +8,7 @@ Used by ``suite.engine.stack``; kept apart so that the Stack's module holds the 
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 from torch import Tensor

@@ -18,15 +18,15 @@ from __future__ import annotations
 import math
 import time
 import warnings
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
 
 import torch
 from torch import Tensor, nn
 
-from suite.spec.config import TrainConfig
 from suite.engine.data import Split
 from suite.engine.stack import EVAL_CHUNK, Stack
+from suite.spec.config import TrainConfig
 
 OnEpoch = Callable[[int, int, dict], None]  # (index of the run in the stack, epoch, row)
 GRAPH_WARMUP = 3  # eager steps before a CUDA graph capture (lazy cuBLAS handles, allocator)
@@ -75,8 +75,13 @@ def _plateau(cfg: TrainConfig) -> torch.optim.lr_scheduler.ReduceLROnPlateau | N
         return None
     stand_in = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=cfg.lr)
     return torch.optim.lr_scheduler.ReduceLROnPlateau(
-        stand_in, factor=cfg.plateau_factor, patience=cfg.plateau_patience,
-        threshold=cfg.plateau_threshold, threshold_mode="abs", min_lr=cfg.plateau_min_lr)
+        stand_in,
+        factor=cfg.plateau_factor,
+        patience=cfg.plateau_patience,
+        threshold=cfg.plateau_threshold,
+        threshold_mode="abs",
+        min_lr=cfg.plateau_min_lr,
+    )
 
 
 class Stepper:
@@ -170,15 +175,24 @@ def train_stack(
         train_loss, train_correct = stack.evaluate(pixels, train.labels)
         val_loss, val_correct = stack.evaluate(val_pixels, val.labels)
         if book is not None:
-            train_correct, val_correct = (torch.where(book, counted, evaluated) for counted, evaluated
-                                          in zip(book_counts, (train_correct, val_correct)))
-        curves = torch.stack([t.double() for t in (train_loss, train_correct, val_loss, val_correct,
-                                                   stack.loss_sum)]).tolist()  # one sync
+            train_correct, val_correct = (
+                torch.where(book, counted, evaluated)
+                for counted, evaluated in zip(book_counts, (train_correct, val_correct))
+            )
+        curves = torch.stack(
+            [t.double() for t in (train_loss, train_correct, val_loss, val_correct, stack.loss_sum)]
+        ).tolist()  # one sync
         now = time.perf_counter() - start
         for k in list(live):
-            row = dict(train_loss=curves[4][k] / steps, train_eval_loss=curves[0][k] / n,
-                       train_acc=curves[1][k] / n, val_loss=curves[2][k] / len(val), val_acc=curves[3][k] / len(val),
-                       lr=plateaus[k].optimizer.param_groups[0]["lr"] if plateaus[k] else cfgs[k].lr, wall_s=now)
+            row = dict(
+                train_loss=curves[4][k] / steps,
+                train_eval_loss=curves[0][k] / n,
+                train_acc=curves[1][k] / n,
+                val_loss=curves[2][k] / len(val),
+                val_acc=curves[3][k] / len(val),
+                lr=plateaus[k].optimizer.param_groups[0]["lr"] if plateaus[k] else cfgs[k].lr,
+                wall_s=now,
+            )
             for key, value in row.items():
                 histories[k][key].append(value)
             if on_epoch:
@@ -198,13 +212,27 @@ def train_stack(
                 stack.lr[k] = plateaus[k].optimizer.param_groups[0]["lr"]
     _sync(device)
     wall = time.perf_counter() - start
-    return [RunResult(seed, histories[k], diverged[k], histories[k]["wall_s"][-1] if histories[k]["wall_s"] else wall,
-                      models[k] if models[k] is not None else stack.unstack(k), kept[k])
-            for k, (_, seed) in enumerate(runs)]
+    return [
+        RunResult(
+            seed,
+            histories[k],
+            diverged[k],
+            histories[k]["wall_s"][-1] if histories[k]["wall_s"] else wall,
+            models[k] if models[k] is not None else stack.unstack(k),
+            kept[k],
+        )
+        for k, (_, seed) in enumerate(runs)
+    ]
 
 
-def train(cfg: TrainConfig, *, seed: int, train: Split, val: Split,
-          on_epoch: Callable[[int, dict[str, float]], None] | None = None) -> RunResult:
+def train(
+    cfg: TrainConfig,
+    *,
+    seed: int,
+    train: Split,
+    val: Split,
+    on_epoch: Callable[[int, dict[str, float]], None] | None = None,
+) -> RunResult:
     """Train one run: a stack of one, the reference the stacked runs are compared against."""
     report = (lambda _, epoch, row: on_epoch(epoch, row)) if on_epoch else None
     return train_stack([(cfg, seed)], train=train, val=val, on_epoch=report)[0]

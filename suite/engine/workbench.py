@@ -15,19 +15,19 @@ from __future__ import annotations
 
 import copy
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from itertools import count
-from typing import Callable, Iterable
 
 import torch
 
-from suite.spec.ablation import Ablation
-from suite.spec.chapter3 import ABLATIONS, ABLATIONS_LIST
 from suite.engine.data import Split, load_split, resolve_root
-from suite.spec.profiles import Profile
 from suite.engine.planner import PlannedRun, Request, distinct_runs, pack, requests_for, run_key
 from suite.engine.trainer import RunResult, train_stack
+from suite.spec.ablation import Ablation
+from suite.spec.chapter3 import ABLATIONS, ABLATIONS_LIST
 from suite.spec.config import TrainConfig
+from suite.spec.profiles import Profile
 
 HIST_BINS = 60  # bins of every stored weight/bias/activation histogram
 # Runs per stack. CPU: one at a time; for one ci baseline epoch of 3 seeds a stack of 3 tied with
@@ -48,7 +48,8 @@ def resolve_device(requested: str) -> torch.device:
     if requested.startswith("cuda") and not torch.cuda.is_available():
         raise DeviceUnavailable(
             f"--ablation-device {requested} was asked for, but torch sees no CUDA device "
-            f"(torch {torch.__version__}, CUDA build {torch.version.cuda}); use --ablation-device cpu")
+            f"(torch {torch.__version__}, CUDA build {torch.version.cuda}); use --ablation-device cpu"
+        )
     return torch.device(requested)
 
 
@@ -61,16 +62,19 @@ def histogram(values: torch.Tensor) -> dict:
     if low == high:
         low, high = low - 0.5, high + 0.5
     counts, edges = torch.histogram(finite, bins=HIST_BINS, range=(low, high))
-    return {"edges": edges.tolist(), "counts": counts.long().tolist(),
-            "nonfinite": len(values) - len(finite), "mean": finite.mean().item(),
-            "std": finite.std().item() if len(finite) > 1 else 0.0}
+    return {
+        "edges": edges.tolist(),
+        "counts": counts.long().tolist(),
+        "nonfinite": len(values) - len(finite),
+        "mean": finite.mean().item(),
+        "std": finite.std().item() if len(finite) > 1 else 0.0,
+    }
 
 
 def parameter_record(model: torch.nn.Module) -> dict:
     """Histograms of each Linear layer's weights and biases, named as the book does: layer 1, 2..."""
     layers = [m for m in model if isinstance(m, torch.nn.Linear)]
-    return {f"layer{i}": {"weight": histogram(m.weight), "bias": histogram(m.bias)}
-            for i, m in enumerate(layers, 1)}
+    return {f"layer{i}": {"weight": histogram(m.weight), "bias": histogram(m.bias)} for i, m in enumerate(layers, 1)}
 
 
 def weight_abs_mean(model: torch.nn.Module) -> float:
@@ -141,8 +145,9 @@ class Workbench:
     outside them (the mode probe, other seeds) trains at its own length.
     """
 
-    def __init__(self, profile: Profile, device: str = "auto", data_dir: str | None = None,
-                 max_stack: int | None = None):
+    def __init__(
+        self, profile: Profile, device: str = "auto", data_dir: str | None = None, max_stack: int | None = None
+    ):
         self.profile = profile
         self.device = resolve_device(device)
         self.data_dir = data_dir
@@ -168,8 +173,9 @@ class Workbench:
         specs = [ABLATIONS[a] if isinstance(a, str) else a for a in ablations]
         self.expected = requests_for(specs, self.profile, seeds)
 
-    def run_variant(self, ablation: Ablation, variant: str, seeds: list[int],
-                    on_epoch: OnVariantEpoch | None = None) -> dict:
+    def run_variant(
+        self, ablation: Ablation, variant: str, seeds: list[int], on_epoch: OnVariantEpoch | None = None
+    ) -> dict:
         """VARIANT over SEEDS, trained unless cached; ``on_epoch(variant, seed, epoch, row)`` reports progress.
 
         Where the device stacks runs (``max_stack`` > 1), the first variant asked for trains every
@@ -182,8 +188,9 @@ class Workbench:
         self._ensure(together, on_epoch)
         return self._record(ablation, variant, requests)
 
-    def run_ablation(self, ablation: Ablation, seeds: list[int],
-                     on_epoch: OnVariantEpoch | None = None) -> dict[str, dict]:
+    def run_ablation(
+        self, ablation: Ablation, seeds: list[int], on_epoch: OnVariantEpoch | None = None
+    ) -> dict[str, dict]:
         """Every variant of ABLATION over SEEDS as planned stacks: {variant: record}.
 
         ``on_epoch(variant, seed, epoch, row)`` reports progress. Only runs this ablation needs are
@@ -192,8 +199,10 @@ class Workbench:
         """
         requests = requests_for([ablation], self.profile, seeds)
         self._ensure(requests, on_epoch)
-        return {v.name: self._record(ablation, v.name, [r for r in requests if r.variant == v.name])
-                for v in ablation.variants}
+        return {
+            v.name: self._record(ablation, v.name, [r for r in requests if r.variant == v.name])
+            for v in ablation.variants
+        }
 
     # -- planning and training ------------------------------------------------------------------
     def _find(self, request: Request) -> tuple[Trained, RunResult] | None:
@@ -227,11 +236,21 @@ class Workbench:
         train_split, val_split = self.splits
         report = (lambda k, epoch, row: on_epoch(asked[k].variant, runs[k].seed, epoch, row)) if on_epoch else None
         start = time.perf_counter()
-        results = train_stack([(run.cfg, run.seed) for run in runs], train=train_split, val=val_split,
-                              on_epoch=report, snapshots=[run.snapshots for run in runs])
+        results = train_stack(
+            [(run.cfg, run.seed) for run in runs],
+            train=train_split,
+            val=val_split,
+            on_epoch=report,
+            snapshots=[run.snapshots for run in runs],
+        )
         seconds = time.perf_counter() - start
-        stack = {"id": f"s{next(self._ids)}", "runs": [f"{r.name} seed {r.seed}" for r in asked],
-                 "epochs": [run.cfg.epochs for run in runs], "seconds": seconds, "device": str(self.device)}
+        stack = {
+            "id": f"s{next(self._ids)}",
+            "runs": [f"{r.name} seed {r.seed}" for r in asked],
+            "epochs": [run.cfg.epochs for run in runs],
+            "seconds": seconds,
+            "device": str(self.device),
+        }
         self.stacks.append(stack)
         run_epochs = sum(len(result.history["val_acc"]) for result in results)
         for run, result in zip(runs, results):
@@ -251,13 +270,26 @@ class Workbench:
             charged = trained.owner is None  # the first request served pays for the run
             trained.owner = trained.owner or request.name
             served = "trained" if charged else "identical" if request.cfg.epochs == trained.cfg.epochs else "prefix"
-            run["stack"] = {"id": trained.stack["id"], "runs": len(trained.stack["runs"]),
-                            "seconds": trained.stack["seconds"], "share_s": trained.share_s if charged else 0.0,
-                            "served": served, "trained_by": trained.owner, "trained_epochs": trained.cfg.epochs}
+            run["stack"] = {
+                "id": trained.stack["id"],
+                "runs": len(trained.stack["runs"]),
+                "seconds": trained.stack["seconds"],
+                "share_s": trained.share_s if charged else 0.0,
+                "served": served,
+                "trained_by": trained.owner,
+                "trained_epochs": trained.cfg.epochs,
+            }
             runs.append(run)
-        return {"variant": variant, "label": ablation.variant(variant).label, "config": requests[0].cfg.as_dict(),
-                "runs": runs, "stack": {"ids": sorted({r["stack"]["id"] for r in runs}),
-                                        "share_s": sum(r["stack"]["share_s"] for r in runs)}}
+        return {
+            "variant": variant,
+            "label": ablation.variant(variant).label,
+            "config": requests[0].cfg.as_dict(),
+            "runs": runs,
+            "stack": {
+                "ids": sorted({r["stack"]["id"] for r in runs}),
+                "share_s": sum(r["stack"]["share_s"] for r in runs),
+            },
+        }
 
     @torch.no_grad()
     def mode_probe(self, cfg: TrainConfig, seeds: list[int]) -> list[dict]:
@@ -279,12 +311,14 @@ class Workbench:
             model.train()
             torch.manual_seed(request.seed)  # nn.Dropout's masks: reproducible per seed
             noisy_first, noisy_second = model(x), model(x)
-            rows.append({
-                "seed": request.seed,
-                "eval_max_abs_diff": (first - second).abs().max().item(),
-                "train_max_abs_diff": (noisy_first - noisy_second).abs().max().item(),
-                "eval_acc": (first.argmax(1) == y).float().mean().item(),
-                "train_mode_acc": (noisy_first.argmax(1) == y).float().mean().item(),
-                "changed_predictions": (first.argmax(1) != noisy_first.argmax(1)).float().mean().item(),
-            })
+            rows.append(
+                {
+                    "seed": request.seed,
+                    "eval_max_abs_diff": (first - second).abs().max().item(),
+                    "train_max_abs_diff": (noisy_first - noisy_second).abs().max().item(),
+                    "eval_acc": (first.argmax(1) == y).float().mean().item(),
+                    "train_mode_acc": (noisy_first.argmax(1) == y).float().mean().item(),
+                    "changed_predictions": (first.argmax(1) != noisy_first.argmax(1)).float().mean().item(),
+                }
+            )
         return rows

@@ -26,21 +26,33 @@ def parse_range(text: str) -> list[int]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m suite.flake", description=suite.flake.__doc__.split("\n")[0])
     parser.add_argument("--base-seeds", default="0-19", help="e.g. 0-19 or 0,3,7 (default 0-19)")
-    parser.add_argument("--profile", choices=sorted(PROFILES),
-                        help="profile to train (default ci), or to judge when DIR holds several")
+    parser.add_argument(
+        "--profile", choices=sorted(PROFILES), help="profile to train (default ci), or to judge when DIR holds several"
+    )
     parser.add_argument("--device", default="cpu", help="auto, cpu or cuda (default cpu)")
     parser.add_argument("--seeds", type=int, help="seeds per variant (default: the profile's)")
     parser.add_argument("-k", dest="only", help="comma-separated ablation names (default: all)")
     parser.add_argument("--out", default="reports/flake", help="folder for the per-seed files")
     parser.add_argument("--data-dir", help="FashionMNIST folder (default: found automatically)")
     parser.add_argument("--jobs", type=int, default=1, help="processes in parallel")
-    parser.add_argument("--bases-per-process", type=int, default=1, metavar="N",
-                        help="base seeds trained together in one process; on CUDA their runs share "
-                             "stacks (e.g. 6 bases x 3 seeds: stacks of up to 18 runs of a variant)")
-    parser.add_argument("--max-stack", type=int, help="runs per stack (default: the device's, see suite.engine.workbench)")
+    parser.add_argument(
+        "--bases-per-process",
+        type=int,
+        default=1,
+        metavar="N",
+        help="base seeds trained together in one process; on CUDA their runs share "
+        "stacks (e.g. 6 bases x 3 seeds: stacks of up to 18 runs of a variant)",
+    )
+    parser.add_argument(
+        "--max-stack", type=int, help="runs per stack (default: the device's, see suite.engine.workbench)"
+    )
     parser.add_argument("--rejudge", metavar="DIR", help="only judge the files already in DIR")
-    parser.add_argument("--estimate", metavar="DIR", nargs="+",
-                        help="estimate each claim's and a whole run's flake probability from the files in DIRs")
+    parser.add_argument(
+        "--estimate",
+        metavar="DIR",
+        nargs="+",
+        help="estimate each claim's and a whole run's flake probability from the files in DIRs",
+    )
     parser.add_argument("--worker", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     names = args.only.split(",") if args.only else list(ABLATIONS)
@@ -90,8 +102,11 @@ def main(argv: list[str] | None = None) -> int:
         passthrough = [a for a in (argv if argv is not None else sys.argv[1:])]
         while pending or running:
             while pending and len(running) < args.jobs:
-                running.append(subprocess.Popen([sys.executable, "-m", "suite.flake", *passthrough,
-                                                 "--worker", str(pending.pop(0))]))
+                running.append(
+                    subprocess.Popen(
+                        [sys.executable, "-m", "suite.flake", *passthrough, "--worker", str(pending.pop(0))]
+                    )
+                )
             running[0].wait()
             if running[0].returncode:
                 print(f"a worker failed with exit status {running[0].returncode}", file=sys.stderr)
@@ -99,4 +114,3 @@ def main(argv: list[str] | None = None) -> int:
             running.pop(0)
     print(table(Path(args.out), names, args.profile))
     return 0
-

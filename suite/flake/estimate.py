@@ -59,8 +59,9 @@ def wrong_probability(claim: Claim, values: list[float], seeds_per_run: int) -> 
     return float(min(p, 1.0))
 
 
-def estimate(rows: list[tuple[str, Claim, object]], seeds_per_run: int,
-             claims: list[tuple[str, Claim]] = ()) -> list[Estimate]:
+def estimate(
+    rows: list[tuple[str, Claim, object]], seeds_per_run: int, claims: list[tuple[str, Claim]] = ()
+) -> list[Estimate]:
     """One Estimate per claim, from ``suite.flake.judged`` rows (ablation, claim, verdict); CLAIMS
     lists every (ablation, claim) the profile judges, so that one without stored runs is shown."""
     pooled = {(name, claim.text): Estimate(name, claim, [], None) for name, claim in claims}
@@ -80,8 +81,10 @@ def per_run(estimates: list[Estimate]) -> tuple[float, int]:
 
 
 def markdown(estimates: list[Estimate], seeds_per_run: int, profile: str) -> str:
-    lines = [f"| ablation | claim | kind | bound | seeds | per seed: mean ± sd | P(wrong), mean of {seeds_per_run} |",
-             "|---|---|---|---|---|---|---|"]
+    lines = [
+        f"| ablation | claim | kind | bound | seeds | per seed: mean ± sd | P(wrong), mean of {seeds_per_run} |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for e in estimates:
         finite = [v for v in e.values if math.isfinite(v)]
         spread = "-"
@@ -91,11 +94,16 @@ def markdown(estimates: list[Estimate], seeds_per_run: int, profile: str) -> str
             p = "reported"
         else:
             p = numfmt.probability(e.p_wrong) if e.p_wrong is not None else f"no estimate ({e.why_none})"
-        lines.append(f"| {e.ablation} | {e.claim.text} | {'asserted' if e.claim.asserted else 'reported'} | "
-                     f"{describe(e.claim)[1]} | {len(e.values)} | {spread} | {p} |")
+        lines.append(
+            f"| {e.ablation} | {e.claim.text} | {'asserted' if e.claim.asserted else 'reported'} | "
+            f"{describe(e.claim)[1]} | {len(e.values)} | {spread} | {p} |"
+        )
     total, unknown = per_run(estimates)
     lines.append("")
-    lines.append(f"{profile} profile: P(any wrong asserted verdict in one run) = {numfmt.probability(total)}, over the "
-                 f"{sum(e.claim.asserted for e in estimates) - unknown} asserted claims with an estimate"
-                 + (f"; {unknown} asserted claim(s) without one" if unknown else "") + ".")
+    lines.append(
+        f"{profile} profile: P(any wrong asserted verdict in one run) = {numfmt.probability(total)}, over the "
+        f"{sum(e.claim.asserted for e in estimates) - unknown} asserted claims with an estimate"
+        + (f"; {unknown} asserted claim(s) without one" if unknown else "")
+        + "."
+    )
     return "\n".join(lines)

@@ -15,8 +15,8 @@ from pathlib import Path
 
 from suite.spec import numfmt
 from suite.spec.chapter3 import ABLATIONS
-from suite.spec.profiles import PROFILES, seeds_for
 from suite.spec.claims import describe
+from suite.spec.profiles import PROFILES, seeds_for
 from suite.store.files import ResultsError, atomic_write_json, read_json
 
 
@@ -43,10 +43,19 @@ def run_group(bases: list[int], names: list[str], args) -> None:
                 run.pop("activations", None)
         for base in todo[name]:
             mine = set(seeds_for(base, args.seeds))
-            runs = {variant: [run for run in record["runs"] if run["seed"] in mine]
-                    for variant, record in records.items()}
-            atomic_write_json(target(base, name), {"ablation": name, "base_seed": base, "profile": args.profile,
-                                                   "device": str(bench.device), "runs": runs})
+            runs = {
+                variant: [run for run in record["runs"] if run["seed"] in mine] for variant, record in records.items()
+            }
+            atomic_write_json(
+                target(base, name),
+                {
+                    "ablation": name,
+                    "base_seed": base,
+                    "profile": args.profile,
+                    "device": str(bench.device),
+                    "runs": runs,
+                },
+            )
             print(f"base seed {base}: {name} done", flush=True)
 
 
@@ -61,8 +70,11 @@ def judged(folders: list[Path], names: list[str] | None = None, profile: str | N
     for folder in folders:
         for path in sorted(folder.glob("*.json")):
             data = read_json(path)
-            if not isinstance(data, dict) or not {"ablation", "profile", "runs"} <= data.keys() \
-                    or data["ablation"] not in ABLATIONS:
+            if (
+                not isinstance(data, dict)
+                or not {"ablation", "profile", "runs"} <= data.keys()
+                or data["ablation"] not in ABLATIONS
+            ):
                 raise ResultsError(f"{path} is not a flake file of this suite")
             stored.append((folder, data))
     where = ", ".join(map(str, folders))
@@ -77,10 +89,14 @@ def judged(folders: list[Path], names: list[str] | None = None, profile: str | N
             continue
         verdicts = ABLATIONS[data["ablation"]].judge(data["runs"], profile=data["profile"])
         if verdicts is None:
-            raise ResultsError(f"{folder}: {data['ablation']} of base seed {data.get('base_seed')} lacks a variant's runs; "
-                               "it cannot be judged")
-        rows += [(data["ablation"], claim, verdict)
-                 for claim, verdict in zip(ABLATIONS[data["ablation"]].claims_for(data["profile"]), verdicts)]
+            raise ResultsError(
+                f"{folder}: {data['ablation']} of base seed {data.get('base_seed')} lacks a variant's runs; "
+                "it cannot be judged"
+            )
+        rows += [
+            (data["ablation"], claim, verdict)
+            for claim, verdict in zip(ABLATIONS[data["ablation"]].claims_for(data["profile"]), verdicts)
+        ]
     return profiles[0], rows
 
 
@@ -96,8 +112,10 @@ def table(folder: Path, names: list[str] | None = None, profile: str | None = No
     for name, claim, verdict in rows:
         seen[name, claim.text].append(verdict.mean)
         outcomes[name, claim.text][verdict.outcome] += 1
-    lines = ["| ablation | claim | kind | bound | verdicts | wrong / N | mean statistic: min, median, max |",
-             "|---|---|---|---|---|---|---|"]
+    lines = [
+        "| ablation | claim | kind | bound | verdicts | wrong / N | mean statistic: min, median, max |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for name, ablation in ABLATIONS.items():
         for claim in ablation.claims_for(profile):
             key = (name, claim.text)
@@ -106,9 +124,9 @@ def table(folder: Path, names: list[str] | None = None, profile: str | None = No
             values = sorted(seen[key])
             counts = ", ".join(f"{outcome} {n}" for outcome, n in sorted(outcomes[key].items()))
             wrong = f"{outcomes[key]['FAIL']} / {len(values)}" if claim.asserted else f"- / {len(values)}"
-            lines.append(f"| {name} | {claim.text} | {'asserted' if claim.asserted else 'reported'} | "
-                         f"{describe(claim)[1]} | {counts} | {wrong} | {numfmt.statistic(values[0])}, "
-                         f"{numfmt.statistic(statistics.median(values))}, {numfmt.statistic(values[-1])} |")
+            lines.append(
+                f"| {name} | {claim.text} | {'asserted' if claim.asserted else 'reported'} | "
+                f"{describe(claim)[1]} | {counts} | {wrong} | {numfmt.statistic(values[0])}, "
+                f"{numfmt.statistic(statistics.median(values))}, {numfmt.statistic(values[-1])} |"
+            )
     return "\n".join(lines)
-
-

@@ -1,7 +1,8 @@
 """What happens as a run ends: pytest-benchmark's file, the nightly comparison, the report.
 
-Helpers of the plugin (``suite.harness.plugin``) and its run (``suite.harness.run``), kept apart so that the hooks module stays a list of
-hooks. Each one reports in one line on the terminal and never loses the results on disk.
+Helpers of the plugin (``suite.harness.plugin``) and its run (``suite.harness.run``), kept apart
+so that the hooks module stays a list of hooks. Each one reports in one line on the terminal and
+never loses the results on disk.
 """
 
 from __future__ import annotations
@@ -47,7 +48,6 @@ class DeferredFile:
         return self.name
 
 
-
 def compare(session: pytest.Session, run_dir: Path) -> None:
     """--ablation-compare: the regression table on the terminal; a regression fails the run."""
     from suite.regress import nightly
@@ -56,8 +56,12 @@ def compare(session: pytest.Session, run_dir: Path) -> None:
 
     config = session.config
     try:
-        report = nightly(run_dir, config.getoption("ablation_compare"),
-                         keep=config.getoption("ablation_store"), json_path=run_dir / "regress.json")
+        report = nightly(
+            run_dir,
+            config.getoption("ablation_compare"),
+            keep=config.getoption("ablation_store"),
+            json_path=run_dir / "regress.json",
+        )
         text, failed = format_table(report), report["regressed"]
     except ResultsError as exc:
         text, failed = f"regression check failed: {exc}", True

@@ -17,12 +17,12 @@ import warnings
 
 import pytest
 
+from suite.harness.ending import DeferredFile
+from suite.harness.run import RunSession
 from suite.spec.chapter3 import ABLATIONS
 from suite.spec.numfmt import statistic
 from suite.spec.profiles import PROFILES
 from suite.store.files import ResultsError
-from suite.harness.ending import DeferredFile
-from suite.harness.run import RunSession
 
 SESSION = pytest.StashKey[RunSession]()
 
@@ -52,26 +52,49 @@ def _count_option(minimum: int):
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("ablation", "chapter-3 ablation suite")
-    group.addoption("--ablation-profile", choices=sorted(PROFILES), default="ci",
-                    help="book: the book's protocol; ci: shrunk for a 2-core CPU (default: ci)")
-    group.addoption("--ablation-device", default="cpu", metavar="DEVICE", type=_device_option,
-                    help="auto, cpu, cuda or cuda:N; cuda fails at once without CUDA (default: cpu)")
-    group.addoption("--ablation-seeds", type=_count_option(1), metavar="N",
-                    help="seeds per variant, >= 1 (default: the profile's)")
-    group.addoption("--ablation-base-seed", type=_count_option(0), default=0, metavar="B",
-                    help="seeds are B*1000, B*1000+1, ... (default: 0)")
+    group.addoption(
+        "--ablation-profile",
+        choices=sorted(PROFILES),
+        default="ci",
+        help="book: the book's protocol; ci: shrunk for a 2-core CPU (default: ci)",
+    )
+    group.addoption(
+        "--ablation-device",
+        default="cpu",
+        metavar="DEVICE",
+        type=_device_option,
+        help="auto, cpu, cuda or cuda:N; cuda fails at once without CUDA (default: cpu)",
+    )
+    group.addoption(
+        "--ablation-seeds", type=_count_option(1), metavar="N", help="seeds per variant, >= 1 (default: the profile's)"
+    )
+    group.addoption(
+        "--ablation-base-seed",
+        type=_count_option(0),
+        default=0,
+        metavar="B",
+        help="seeds are B*1000, B*1000+1, ... (default: 0)",
+    )
     group.addoption("--ablation-data-dir", metavar="DIR", help="folder with the FashionMNIST files")
     group.addoption("--ablation-out", default="reports", metavar="DIR", help="results root (default: reports)")
     group.addoption("--ablation-run-id", metavar="ID", help="results folder name (default: a timestamp)")
-    group.addoption("--ablation-progress", choices=("auto", "on", "off"), default="auto",
-                    help="per-epoch progress; auto: on a terminal, off under CI (default: auto)")
-    group.addoption("--ablation-report", action="store_true",
-                    help="render report.html and report.pdf into the results folder at the end")
-    group.addoption("--ablation-compare", metavar="DIR",
-                    help="at the end, compare with the earlier runs in DIR (docs/nightly.md); "
-                         "a regression fails the run")
-    group.addoption("--ablation-store", action="store_true",
-                    help="with --ablation-compare: then store this run in DIR")
+    group.addoption(
+        "--ablation-progress",
+        choices=("auto", "on", "off"),
+        default="auto",
+        help="per-epoch progress; auto: on a terminal, off under CI (default: auto)",
+    )
+    group.addoption(
+        "--ablation-report",
+        action="store_true",
+        help="render report.html and report.pdf into the results folder at the end",
+    )
+    group.addoption(
+        "--ablation-compare",
+        metavar="DIR",
+        help="at the end, compare with the earlier runs in DIR (docs/nightly.md); a regression fails the run",
+    )
+    group.addoption("--ablation-store", action="store_true", help="with --ablation-compare: then store this run in DIR")
 
 
 def _check_device(device: str) -> None:
@@ -224,10 +247,12 @@ def train_variant(ablation_session: RunSession, benchmark):
             ablation_session.mark_error(name, f"{variant}: {type(exc).__name__}: {exc}")
             raise
         benchmark.extra_info.update(
-            variant=variant, seeds=[r["seed"] for r in record["runs"]],
+            variant=variant,
+            seeds=[r["seed"] for r in record["runs"]],
             final_val_acc=[r["history"]["val_acc"][-1] for r in record["runs"]],
             final_train_acc=[r["history"]["train_acc"][-1] for r in record["runs"]],
-            diverged_epochs=[r["diverged_epoch"] for r in record["runs"]])
+            diverged_epochs=[r["diverged_epoch"] for r in record["runs"]],
+        )
         return record
 
     return run
@@ -262,12 +287,16 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config)
             terminalreporter.write_line(f"{entry['status'].upper():15} {name}")
         for verdict in entry["verdicts"]:
             color = {"PASS": "green", "FAIL": "red"}.get(verdict["outcome"], "yellow")
-            terminalreporter.write_line(f"{verdict['outcome']:15} {name}: {verdict['claim']} "
-                                        f"({_mean_spread(verdict)})", **{color: True})
+            terminalreporter.write_line(
+                f"{verdict['outcome']:15} {name}: {verdict['claim']} ({_mean_spread(verdict)})", **{color: True}
+            )
     status = run.results["status"]
     why = f": {run.results['error']}" if run.results.get("error") else ""
-    terminalreporter.write_line(f"results: {run.run_dir / 'results.json'} (run {status}{why})",
-                                red=status == "error", yellow=status == "interrupted")
+    terminalreporter.write_line(
+        f"results: {run.run_dir / 'results.json'} (run {status}{why})",
+        red=status == "error",
+        yellow=status == "interrupted",
+    )
 
 
 def _mean_spread(verdict: dict) -> str:

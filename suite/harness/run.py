@@ -15,12 +15,13 @@ from __future__ import annotations
 import os
 import sys
 import time
+from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable
 
 import pytest
 
+from suite.harness.ending import compare, render_report
 from suite.spec.chapter3 import ABLATIONS
 from suite.spec.claims import Verdict
 from suite.spec.profiles import PROFILES, Profile, seeds_for
@@ -28,7 +29,6 @@ from suite.store.files import RESULTS_FILE, ResultsError, atomic_write_json
 from suite.store.folder import RunFolderLock, new_run_dir
 from suite.store.machine import machine_info
 from suite.store.results import SCHEMA, load_results
-from suite.harness.ending import compare, render_report
 
 
 def now() -> str:
@@ -36,9 +36,19 @@ def now() -> str:
 
 
 class RunSession:
-    def __init__(self, *, profile: Profile, device: str, seeds: int, base_seed: int, data_dir: str | None,
-                 run_dir: Path, command: list[str], progress: Callable[[str], None] | None = None,
-                 worker_id: str | None = None):
+    def __init__(
+        self,
+        *,
+        profile: Profile,
+        device: str,
+        seeds: int,
+        base_seed: int,
+        data_dir: str | None,
+        run_dir: Path,
+        command: list[str],
+        progress: Callable[[str], None] | None = None,
+        worker_id: str | None = None,
+    ):
         self.profile = profile
         self.worker_id = worker_id  # a pytest-xdist worker writes workers/<id>.json, merged at the end
         self.device = device
@@ -57,8 +67,12 @@ class RunSession:
             "finished": None,
             "status": "running",
             "error": None,  # the one-line reason when status is "error"
-            "profile": {"name": profile.name, "train_size": profile.train_size,
-                        "val_size": profile.val_size, "description": profile.description},
+            "profile": {
+                "name": profile.name,
+                "train_size": profile.train_size,
+                "val_size": profile.val_size,
+                "description": profile.description,
+            },
             "device": device,
             "seeds": self.seeds,
             "base_seed": base_seed,
@@ -81,11 +95,17 @@ class RunSession:
         mode = config.getoption("ablation_progress")
         terminal = sys.stdout.isatty() and not os.environ.get("CI")
         show = mode == "on" or (mode == "auto" and terminal)
-        return cls(profile=profile, device=device, seeds=config.getoption("ablation_seeds") or profile.seeds,
-                   base_seed=config.getoption("ablation_base_seed"), data_dir=config.getoption("ablation_data_dir"),
-                   run_dir=run_dir, command=["pytest", *config.invocation_params.args],
-                   worker_id=worker["workerid"] if worker else None,
-                   progress=(lambda line: _progress(config, line, rewrite=terminal)) if show else None)
+        return cls(
+            profile=profile,
+            device=device,
+            seeds=config.getoption("ablation_seeds") or profile.seeds,
+            base_seed=config.getoption("ablation_base_seed"),
+            data_dir=config.getoption("ablation_data_dir"),
+            run_dir=run_dir,
+            command=["pytest", *config.invocation_params.args],
+            worker_id=worker["workerid"] if worker else None,
+            progress=(lambda line: _progress(config, line, rewrite=terminal)) if show else None,
+        )
 
     # -- training -------------------------------------------------------------------------------
     @property
@@ -115,9 +135,15 @@ class RunSession:
         if name not in self.results["ablations"]:
             spec = ABLATIONS[name]
             self.results["ablations"][name] = {
-                "title": spec.title, "question": spec.question, "book_note": spec.book_note,
-                "order": list(ABLATIONS).index(name), "status": "not run", "error": None,
-                "variants": {}, "claims": [c.as_dict() for c in spec.claims_for(self.profile.name)], "verdicts": [],
+                "title": spec.title,
+                "question": spec.question,
+                "book_note": spec.book_note,
+                "order": list(ABLATIONS).index(name),
+                "status": "not run",
+                "error": None,
+                "variants": {},
+                "claims": [c.as_dict() for c in spec.claims_for(self.profile.name)],
+                "verdicts": [],
                 "duration_s": 0.0,
             }
         return self.results["ablations"][name]
@@ -135,8 +161,10 @@ class RunSession:
 
         def on_epoch(trained: str, seed: int, epoch: int, row: dict) -> None:
             if self.progress:  # TRAINED: this variant, or a stack-mate of its ablation (CUDA)
-                self.progress(f"{name}/{trained} seed {seed} epoch {epoch}: train acc {row['train_acc']:.3f}"
-                              f" val acc {row['val_acc']:.3f} val loss {row['val_loss']:.3f}")
+                self.progress(
+                    f"{name}/{trained} seed {seed} epoch {epoch}: train acc {row['train_acc']:.3f}"
+                    f" val acc {row['val_acc']:.3f} val loss {row['val_loss']:.3f}"
+                )
 
         def work() -> dict:
             return self.workbench.run_variant(ablation, variant, self.seeds, on_epoch)
@@ -165,8 +193,9 @@ class RunSession:
         # Judged the moment the last variant is stored, whatever order the cases ran in: an
         # interrupt after that point never leaves a finished ablation without its verdicts.
         entry = self._entry(name)
-        verdicts = ABLATIONS[name].judge({v: record["runs"] for v, record in entry["variants"].items()},
-                                         profile=self.profile.name)
+        verdicts = ABLATIONS[name].judge(
+            {v: record["runs"] for v, record in entry["variants"].items()}, profile=self.profile.name
+        )
         if verdicts is None:
             return
         entry["verdicts"] = [v.as_dict() for v in verdicts]

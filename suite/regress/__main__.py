@@ -1,6 +1,6 @@
 """Command line of the nightly regression check; see ``suite.regress`` for what it compares.
 
-    python -m suite.regress reports/NEW --history ~/ablation-history --store
+python -m suite.regress reports/NEW --history ~/ablation-history --store
 """
 
 from __future__ import annotations
@@ -29,17 +29,28 @@ def _tolerance(text: str) -> tuple[str, float]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m suite.regress", description=regress.__doc__.split("\n\n")[0])
     parser.add_argument("current", help="results folder of the run to check")
-    parser.add_argument("--history", required=True, type=Path,
-                        help="folder of earlier runs' results folders, or one baseline results folder")
+    parser.add_argument(
+        "--history",
+        required=True,
+        type=Path,
+        help="folder of earlier runs' results folders, or one baseline results folder",
+    )
     parser.add_argument("--baseline", metavar="RUN", help="run id in the history, or a results folder")
     parser.add_argument("--store", action="store_true", help="then copy this run into the history")
-    parser.add_argument("--tolerance", nargs="+", type=_tolerance, default=[], metavar="METRIC=VALUE",
-                        help="e.g. val_acc=0.03 val_loss=0.1 time=40%%")
+    parser.add_argument(
+        "--tolerance",
+        nargs="+",
+        type=_tolerance,
+        default=[],
+        metavar="METRIC=VALUE",
+        help="e.g. val_acc=0.03 val_loss=0.1 time=40%%",
+    )
     parser.add_argument("--json", type=Path, help="also write the comparison as JSON here")
     args = parser.parse_args(argv)
     try:
-        report = nightly(args.current, args.history, args.baseline, dict(args.tolerance), keep=args.store,
-                         json_path=args.json)
+        report = nightly(
+            args.current, args.history, args.baseline, dict(args.tolerance), keep=args.store, json_path=args.json
+        )
     except ResultsError as exc:
         print(f"regress: {exc}", file=sys.stderr)
         return 2

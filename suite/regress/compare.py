@@ -13,8 +13,9 @@ from collections import Counter
 from pathlib import Path
 from statistics import fmean, stdev
 
-from suite.spec.metrics import COMPARED, METRICS as METRIC_INFO
-from suite.regress.history import METRICS, Run, find_run, unstorable_reason, earlier_runs, history_runs, load_run, store
+from suite.regress.history import METRICS, Run, earlier_runs, find_run, history_runs, load_run, store, unstorable_reason
+from suite.spec.metrics import COMPARED
+from suite.spec.metrics import METRICS as METRIC_INFO
 from suite.store.files import RESULTS_FILE, ResultsError, atomic_write_json
 
 TOLERANCE = {**{m.name: m.tolerance for m in COMPARED}, "time": 0.25}  # time: relative
@@ -50,8 +51,17 @@ def _status(ref, cur, allowed: float, higher: bool) -> str:
 
 def _row(ablation, variant, metric, ref, cur, tolerance, status, **extra) -> dict:
     delta = cur - ref if isinstance(ref, float) and isinstance(cur, float) else None
-    return dict(ablation=ablation, variant=variant, metric=metric, baseline=ref, current=cur, delta=delta,
-                tolerance=tolerance, status=status, **extra)
+    return dict(
+        ablation=ablation,
+        variant=variant,
+        metric=metric,
+        baseline=ref,
+        current=cur,
+        delta=delta,
+        tolerance=tolerance,
+        status=status,
+        **extra,
+    )
 
 
 def _variant_rows(key, current, base, spread_runs, time_base, tol) -> list[dict]:
@@ -60,7 +70,9 @@ def _variant_rows(key, current, base, spread_runs, time_base, tol) -> list[dict]
         ref, cur = _mean(base.stats.get(key, {}).get(metric)), _mean(current.stats.get(key, {}).get(metric))
         n_now = len(current.stats.get(key, {}).get(metric) or ())
         allowed = max(tol[metric], SPREAD_K * _spread(key, metric, spread_runs, n_now))
-        rows.append(_row(*key, metric, ref, cur, allowed, _status(ref, cur, allowed, METRIC_INFO[metric].higher_is_better)))
+        rows.append(
+            _row(*key, metric, ref, cur, allowed, _status(ref, cur, allowed, METRIC_INFO[metric].higher_is_better))
+        )
     if time_base is not None and key in current.times:
         old, cur = time_base.times.get(key), current.times[key]
         clock = 0 if old is not None and old[0] is not None and cur[0] is not None else 1  # one clock for both
@@ -81,8 +93,9 @@ def _verdict_status(ref: tuple | None, cur: tuple | None) -> str:
     return "CHANGED"
 
 
-def compare(current: Run, earlier: list[Run], base: Run | None, time_base: Run | None,
-            tolerance: dict | None = None) -> dict:
+def compare(
+    current: Run, earlier: list[Run], base: Run | None, time_base: Run | None, tolerance: dict | None = None
+) -> dict:
     """The machine-readable comparison: rows, counts, and the trend over EARLIER plus CURRENT."""
     tol = {**TOLERANCE, **(tolerance or {})}
     ref = base or Run(Path(), "", "", "", "", [], (), (), {}, {}, {})
@@ -94,21 +107,35 @@ def compare(current: Run, earlier: list[Run], base: Run | None, time_base: Run |
             rows += _variant_rows(key, current, ref, spread_runs, time_base, tol)
         for key in dict.fromkeys(k for k in [*current.verdicts, *ref.verdicts] if k[0] == name):
             old, new = ref.verdicts.get(key), current.verdicts.get(key)
-            rows.append(_row(name, "-", f"claim: {key[1]}", old and old[0], new and new[0], None,
-                             _verdict_status(old, new)))
+            rows.append(
+                _row(name, "-", f"claim: {key[1]}", old and old[0], new and new[0], None, _verdict_status(old, new))
+            )
     notes = [f"not in this run, not compared: {n}" for n in ref.ablations if n not in current.ablations]
     if time_base is None:
         notes.append("time not compared: no earlier run of this profile on this machine")
     counts = Counter(row["status"] for row in rows)
-    return {"current": _describe(current), "baseline": base and _describe(base),
-            "time_baseline": time_base and _describe(time_base), "tolerance": tol, "spread_k": SPREAD_K,
-            "rows": rows, "counts": dict(counts), "regressed": counts["REGRESSED"] > 0, "notes": notes,
-            "trend": _trend(current, earlier)}
+    return {
+        "current": _describe(current),
+        "baseline": base and _describe(base),
+        "time_baseline": time_base and _describe(time_base),
+        "tolerance": tol,
+        "spread_k": SPREAD_K,
+        "rows": rows,
+        "counts": dict(counts),
+        "regressed": counts["REGRESSED"] > 0,
+        "notes": notes,
+        "trend": _trend(current, earlier),
+    }
 
 
 def _describe(run: Run) -> dict:
-    return {"run_id": run.run_id, "started": run.started, "device": run.device, "profile": run.profile[0],
-            "path": str(run.path)}
+    return {
+        "run_id": run.run_id,
+        "started": run.started,
+        "device": run.device,
+        "profile": run.profile[0],
+        "path": str(run.path),
+    }
 
 
 def _trend(current: Run, earlier: list[Run]) -> dict:
@@ -118,15 +145,16 @@ def _trend(current: Run, earlier: list[Run]) -> dict:
     series: dict = {}
     for key in current.stats:
         values = {m: [_mean(r.stats.get(key, {}).get(m)) for r in runs] for m in METRICS}
-        values["time_s"] = [r.times[key][1] if key in r.times and r.machine == current.machine else None
-                            for r in runs]  # duration_s: every run has one
+        values["time_s"] = [
+            r.times[key][1] if key in r.times and r.machine == current.machine else None for r in runs
+        ]  # duration_s: every run has one
         series.setdefault(key[0], {})[key[1]] = values
-    return {"runs": [{**_describe(r), "same_machine": r.machine == current.machine} for r in runs],
-            "series": series}
+    return {"runs": [{**_describe(r), "same_machine": r.machine == current.machine} for r in runs], "series": series}
 
 
-def check(current: Run, history: Path, baseline: str | None = None, tolerance: dict | None = None,
-          create: bool = False) -> dict:
+def check(
+    current: Run, history: Path, baseline: str | None = None, tolerance: dict | None = None, create: bool = False
+) -> dict:
     """Find the baseline(s) for CURRENT in HISTORY and compare; ResultsError on bad input."""
     if not (history.is_dir() or create):  # a typo would otherwise pass as "first night"
         raise ResultsError(f"no history folder at {history}")
@@ -136,17 +164,21 @@ def check(current: Run, history: Path, baseline: str | None = None, tolerance: d
         baseline = str(history)  # a single results folder is an explicit baseline
     if baseline is None:
         same_machine = [r for r in earlier if r.machine == current.machine]
-        return compare(current, earlier, earlier[-1] if earlier else None,
-                       same_machine[-1] if same_machine else None, tolerance)
+        return compare(
+            current, earlier, earlier[-1] if earlier else None, same_machine[-1] if same_machine else None, tolerance
+        )
     base = load_run(baseline) if (Path(baseline) / RESULTS_FILE).is_file() else find_run(baseline, runs)
     if base.profile != current.profile:
-        raise ResultsError(f"baseline {base.run_id} is profile {base.profile}, {current.run_id} is "
-                           f"{current.profile}: only runs of one profile are compared")
+        raise ResultsError(
+            f"baseline {base.run_id} is profile {base.profile}, {current.run_id} is "
+            f"{current.profile}: only runs of one profile are compared"
+        )
     return compare(current, earlier, base, base if base.machine == current.machine else None, tolerance)
 
 
-def nightly(run_dir, history, baseline: str | None = None, tolerance: dict | None = None, *,
-            keep: bool = False, json_path=None) -> dict:
+def nightly(
+    run_dir, history, baseline: str | None = None, tolerance: dict | None = None, *, keep: bool = False, json_path=None
+) -> dict:
     """Compare RUN_DIR with HISTORY, then (KEEP) store it if complete and write the JSON; for the
     CLI and the pytest plugin alike. Raises ResultsError."""
     current = load_run(run_dir)
@@ -159,5 +191,3 @@ def nightly(run_dir, history, baseline: str | None = None, tolerance: dict | Non
     if json_path:
         atomic_write_json(json_path, report)
     return report
-
-

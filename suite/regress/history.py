@@ -51,11 +51,18 @@ def load_run(folder: str | os.PathLike) -> Run:
         profile, machine, device = data["profile"], data["machine"] or {}, str(data.get("device", "?"))
         if not isinstance(profile, dict):
             profile = {"name": str(profile)}
-        return Run(path, str(data["run_id"]), str(data.get("started") or ""), str(data.get("status")), device,
-                   list(data["ablations"]),
-                   (profile["name"], profile.get("train_size"), profile.get("val_size")),
-                   (device.split(":")[0], machine.get("cpu"), machine.get("cpu_count"), machine.get("gpu")),
-                   *_extract(data["ablations"], bench), error=data.get("error"))
+        return Run(
+            path,
+            str(data["run_id"]),
+            str(data.get("started") or ""),
+            str(data.get("status")),
+            device,
+            list(data["ablations"]),
+            (profile["name"], profile.get("train_size"), profile.get("val_size")),
+            (device.split(":")[0], machine.get("cpu"), machine.get("cpu_count"), machine.get("gpu")),
+            *_extract(data["ablations"], bench),
+            error=data.get("error"),
+        )
     except BAD as exc:
         raise ResultsError(f"malformed results file {path / RESULTS_FILE}: {type(exc).__name__} {exc}") from None
 
@@ -77,15 +84,23 @@ def history_runs(history: Path, exclude: str = "") -> list[Run]:
     if (history / RESULTS_FILE).is_file():
         found = [history / RESULTS_FILE]
     else:
-        found = sorted(p for p in history.rglob(RESULTS_FILE)
-                       if not any(part.startswith(".") for part in p.relative_to(history).parts))
+        found = sorted(
+            p
+            for p in history.rglob(RESULTS_FILE)
+            if not any(part.startswith(".") for part in p.relative_to(history).parts)
+        )
     return [run for run in map(load_run, found) if run.run_id != exclude]
 
 
 def earlier_runs(current: Run, runs: list[Run]) -> list[Run]:
     """Complete runs of the current profile that started before it, oldest first."""
-    keep = [r for r in runs if r.profile == current.profile and r.status == "complete"
-            and (not current.started or r.started < current.started)]
+    keep = [
+        r
+        for r in runs
+        if r.profile == current.profile
+        and r.status == "complete"
+        and (not current.started or r.started < current.started)
+    ]
     return sorted(keep, key=lambda r: (r.started, r.run_id))
 
 

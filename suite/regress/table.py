@@ -7,14 +7,18 @@ from suite.spec.numfmt import cell, share
 
 def format_table(report: dict) -> str:
     cur, base, timed = report["current"], report["baseline"], report["time_baseline"]
-    lines = [f"current:  {cur['run_id']} ({cur['profile']}, {cur['device']}, started {cur['started']})",
-             f"baseline: {base['run_id']} (started {base['started']})" if base
-             else "baseline: none - no earlier run of this profile, every row is NEW"]
+    lines = [
+        f"current:  {cur['run_id']} ({cur['profile']}, {cur['device']}, started {cur['started']})",
+        f"baseline: {base['run_id']} (started {base['started']})"
+        if base
+        else "baseline: none - no earlier run of this profile, every row is NEW",
+    ]
     if timed:
         lines.append(f"time vs:  {timed['run_id']} (same machine)")
     header = ("ablation", "variant", "metric", "baseline", "current", "delta", "tolerance", "status")
-    table = [header] + [(r["ablation"], r["variant"], _short(r["metric"]), *_cells(r), r["status"])
-                        for r in report["rows"]]
+    table = [header] + [
+        (r["ablation"], r["variant"], _short(r["metric"]), *_cells(r), r["status"]) for r in report["rows"]
+    ]
     widths = [max(len(row[i]) for row in table) for i in range(len(header))]
     lines += ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in table]
     lines += [f"note: {note}" for note in report["notes"]]
@@ -29,6 +33,10 @@ def _short(text: str, width: int = 56) -> str:  # a claim's full text is in the 
 
 def _cells(row: dict) -> tuple[str, ...]:
     if row["metric"] == "time_s":
-        return (cell(row["baseline"], "s"), cell(row["current"], "s"), share(row["relative_delta"], signed=True),
-                share(row["tolerance"]))
+        return (
+            cell(row["baseline"], "s"),
+            cell(row["current"], "s"),
+            share(row["relative_delta"], signed=True),
+            share(row["tolerance"]),
+        )
     return tuple(cell(row[k]) for k in ("baseline", "current", "delta", "tolerance"))

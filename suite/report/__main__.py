@@ -16,8 +16,10 @@ from suite.store.files import ResultsError
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="ablation-report", description=(
-        "Render a results folder (results.json, benchmark.json) to report.html and report.pdf."))
+    parser = argparse.ArgumentParser(
+        prog="ablation-report",
+        description=("Render a results folder (results.json, benchmark.json) to report.html and report.pdf."),
+    )
     parser.add_argument("run_dir", help="the run's results folder, e.g. reports/<run-id>, or its results.json")
     parser.add_argument("--out", metavar="DIR", help="write the report here instead of into the results folder")
     args = parser.parse_args(argv)

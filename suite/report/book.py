@@ -16,15 +16,20 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from suite.spec.chapter3 import ABLATIONS
-from suite.spec.book_values import BOOK_VALUES, BookValue
-from suite.spec.metrics import metric_value
 from suite.report import fmt
+from suite.spec.book_values import BOOK_VALUES, BookValue
+from suite.spec.chapter3 import ABLATIONS
+from suite.spec.metrics import metric_value
 
 COMPARABLE_PROFILE = "book"
 NOT_COMPARABLE = "not comparable (protocol differs: 6k images, fewer epochs)"
-SHORT = {"val_acc": "val. acc.", "train_acc": "train acc.", "val_loss": "val. loss", "train_loss": "train loss",
-         "lr": "learning rate"}
+SHORT = {
+    "val_acc": "val. acc.",
+    "train_acc": "train acc.",
+    "val_loss": "val. loss",
+    "train_loss": "train loss",
+    "lr": "learning rate",
+}
 TABLE_METRICS = {"val_acc": "val.", "train_acc": "train", "val_loss": "loss"}  # the table's book column
 TOLERANCE = 1e-9  # a printed learning rate equals the run's float exactly, give or take rounding
 
@@ -85,16 +90,17 @@ def _precision_text(book: BookValue) -> str:
 
 def _distance_text(c: Comparison) -> str:
     side = "above" if c.book.value > c.high else "below"
-    size = (f"{c.distance * 100:.1f}{fmt.NB}pp" if c.book.metric.endswith("acc")
-            else fmt.number(c.distance, 2))
+    size = f"{c.distance * 100:.1f}{fmt.NB}pp" if c.book.metric.endswith("acc") else fmt.number(c.distance, 2)
     return f"{size} {side} the seeds"
 
 
 def describe(c: Comparison) -> str:
     """'val. acc. at epoch 10: book 85.3 % (±0.3 pp), this run 84.1–84.9 %: 0.4 pp above the seeds'."""
     book = c.book
-    head = (f"{SHORT.get(book.metric, book.metric)} at epoch {book.epoch}: book "
-            f"{value_text(book.metric, book.value)} ({_precision_text(book)})")
+    head = (
+        f"{SHORT.get(book.metric, book.metric)} at epoch {book.epoch}: book "
+        f"{value_text(book.metric, book.value)} ({_precision_text(book)})"
+    )
     if c.state == "not run":
         return f"{head}; not run here"
     if c.state == "not reached":
@@ -144,9 +150,16 @@ def _cell(comparisons: list[Comparison]) -> dict | None:
 
 def _points(label: str, comparisons: list[Comparison]) -> list[dict]:
     """Book values the curve figure marks: only epochs this run reached, so no axis is stretched."""
-    return [{"variant": label, "metric": c.book.metric, "epoch": c.book.epoch,
-             "value": c.book.value * 100 if c.book.metric.endswith("acc") else c.book.value}
-            for c in comparisons if c.state not in ("not reached", "not run") and c.book.metric != "lr"]
+    return [
+        {
+            "variant": label,
+            "metric": c.book.metric,
+            "epoch": c.book.epoch,
+            "value": c.book.value * 100 if c.book.metric.endswith("acc") else c.book.value,
+        }
+        for c in comparisons
+        if c.state not in ("not reached", "not run") and c.book.metric != "lr"
+    ]
 
 
 def _epochs(record: dict | None) -> int | None:
@@ -167,8 +180,11 @@ def book_sections(results: dict, references: tuple[BookValue, ...] = BOOK_VALUES
         for variant in dict.fromkeys(b.variant for b in references if b.ablation == ablation):
             record = variants.get(variant)
             label = (record or {}).get("label") or variant
-            comparisons = [compare(b, (record or {}).get("runs") or [], profile, _epochs(record))
-                           for b in references if (b.ablation, b.variant) == (ablation, variant)]
+            comparisons = [
+                compare(b, (record or {}).get("runs") or [], profile, _epochs(record))
+                for b in references
+                if (b.ablation, b.variant) == (ablation, variant)
+            ]
             all_comparisons += [(title, label, c) for c in comparisons]
             section["cells"][variant] = _cell(comparisons)
             section["lines"].append(_variant_line(label, comparisons, comparable))
@@ -180,14 +196,21 @@ def book_sections(results: dict, references: tuple[BookValue, ...] = BOOK_VALUES
 def summary(comparisons: list[tuple[str, str, Comparison]], comparable: bool) -> dict:
     """One line: 'N of M book values reproduced within the seed spread', naming those that are not."""
     if not comparable:
-        return {"comparable": False, "text": (f"Book values: {NOT_COMPARABLE}; they are shown beside each "
-                                              "ablation's final metrics and curves for information.")}
+        return {
+            "comparable": False,
+            "text": (
+                f"Book values: {NOT_COMPARABLE}; they are shown beside each "
+                "ablation's final metrics and curves for information."
+            ),
+        }
     judged = [(a, label, c) for a, label, c in comparisons if c.state in ("within", "outside")]
     outside = [(a, label, c) for a, label, c in judged if c.state == "outside"]
     text = f"{len(judged) - len(outside)} of {len(judged)} book values reproduced within the seed spread"
     if outside:
-        text += "; not: " + "; ".join(f"{a} / {label}: {SHORT.get(c.book.metric, c.book.metric)} at epoch "
-                                      f"{c.book.epoch} ({_distance_text(c)})" for a, label, c in outside)
+        text += "; not: " + "; ".join(
+            f"{a} / {label}: {SHORT.get(c.book.metric, c.book.metric)} at epoch {c.book.epoch} ({_distance_text(c)})"
+            for a, label, c in outside
+        )
     skipped = len([c for _, _, c in comparisons if c.state == "not compared"])
     if skipped:
         text += f". {skipped} more are shown but not compared: the book measured them differently"

@@ -16,22 +16,32 @@ import shlex
 from datetime import datetime
 from pathlib import Path
 
-from suite.spec.chapter3 import ABLATIONS
-from suite.spec.claims import Claim
 from suite.report import fmt
 from suite.report.book import book_sections
 from suite.report.sections import OUTCOME_CLASS, ablation_sections, status_text
 from suite.report.since import build_since
+from suite.spec.chapter3 import ABLATIONS
+from suite.spec.claims import Claim
 from suite.store.files import RESULTS_FILE, ResultsError
 from suite.store.results import load_results, read_benchmark
 
 PROJECT = "chapter3-ablations"
-SUBTITLE = ("Ablations of chapter 3 of “Modern Computer Vision with PyTorch”: "
-            "FashionMNIST, MLP 784-1000-10")
-ENVIRONMENT = [("python", "Python"), ("torch", "PyTorch"), ("cuda", "CUDA (torch build)"), ("cudnn", "cuDNN"),
-               ("gpu", "GPU"), ("driver", "NVIDIA driver"), ("cpu", "CPU"), ("cpu_count", "CPU cores"),
-               ("torch_threads", "torch threads"), ("platform", "Platform"), ("device", "Device used"),
-               ("git_commit", "Git commit"), ("git_dirty", "Uncommitted changes")]
+SUBTITLE = "Ablations of chapter 3 of “Modern Computer Vision with PyTorch”: FashionMNIST, MLP 784-1000-10"
+ENVIRONMENT = [
+    ("python", "Python"),
+    ("torch", "PyTorch"),
+    ("cuda", "CUDA (torch build)"),
+    ("cudnn", "cuDNN"),
+    ("gpu", "GPU"),
+    ("driver", "NVIDIA driver"),
+    ("cpu", "CPU"),
+    ("cpu_count", "CPU cores"),
+    ("torch_threads", "torch threads"),
+    ("platform", "Platform"),
+    ("device", "Device used"),
+    ("git_commit", "Git commit"),
+    ("git_dirty", "Uncommitted changes"),
+]
 
 
 def _wall_time(results: dict, sections: list[dict]) -> tuple[str, bool]:
@@ -63,17 +73,25 @@ def _commit(machine: dict) -> str:
 def title_block(results: dict, sections: list[dict]) -> dict:
     wall, measured = _wall_time(results, sections)
     profile = results["profile"]
-    sizes = [f"{profile[k]:,} {what}" if profile.get(k) else f"all {what}"
-             for k, what in (("train_size", "training images"), ("val_size", "validation images"))]
+    sizes = [
+        f"{profile[k]:,} {what}" if profile.get(k) else f"all {what}"
+        for k, what in (("train_size", "training images"), ("val_size", "validation images"))
+    ]
     return {
-        "project": PROJECT, "subtitle": SUBTITLE, "run_id": results["run_id"],
-        "date": fmt.timestamp(results.get("started")), "profile": profile["name"],
+        "project": PROJECT,
+        "subtitle": SUBTITLE,
+        "run_id": results["run_id"],
+        "date": fmt.timestamp(results.get("started")),
+        "profile": profile["name"],
         "profile_description": profile.get("description", ""),
         "data": f"FashionMNIST: {sizes[0]} (of 60,000), {sizes[1]} (of the 10,000 test images)",
-        "device": _device(results), "commit": _commit(results.get("machine") or {}),
+        "device": _device(results),
+        "commit": _commit(results.get("machine") or {}),
         "wall_time": wall if measured else f"at least {wall} (the run has no end time)",
-        "seeds": len(results["seeds"]), "seed_list": ", ".join(map(str, results["seeds"])),
-        "status": results.get("status", "unknown"), "error": results.get("error"),
+        "seeds": len(results["seeds"]),
+        "seed_list": ", ".join(map(str, results["seeds"])),
+        "status": results.get("status", "unknown"),
+        "error": results.get("error"),
     }
 
 
@@ -93,20 +111,30 @@ def reading(sections: list[dict], status: str) -> str:
     missed = [c for c in reported if c["outcome"] == "NOT REPRODUCED"]
     parts = [f"{len(holds)} of {len(judged)} judged claims hold." if judged else "No claim was judged."]
     if asserted:
-        parts.append(f"All {len(asserted)} asserted claims pass." if not failed else
-                     f"{len(failed)} of {len(asserted)} asserted claims fail: {_names(failed)}.")
+        parts.append(
+            f"All {len(asserted)} asserted claims pass."
+            if not failed
+            else f"{len(failed)} of {len(asserted)} asserted claims fail: {_names(failed)}."
+        )
     if reported:
-        parts.append(f"{len(reported) - len(missed)} of {len(reported)} reported claims (the book says "
-                     "so, but the bound is not asserted) were reproduced"
-                     + (f"; not reproduced: {_names(missed)}." if missed else "."))
-    for state, what in (("error", "stopped with an error"), ("interrupted", "were interrupted"),
-                        ("not run", "were not run")):
+        parts.append(
+            f"{len(reported) - len(missed)} of {len(reported)} reported claims (the book says "
+            "so, but the bound is not asserted) were reproduced"
+            + (f"; not reproduced: {_names(missed)}." if missed else ".")
+        )
+    for state, what in (
+        ("error", "stopped with an error"),
+        ("interrupted", "were interrupted"),
+        ("not run", "were not run"),
+    ):
         which = [s for s in sections if s["status"] == state]
         if which:
             count = len([c for s in which for c in s["claims"]])
             verb = what if len(which) > 1 else what.replace("were", "was")
-            parts.append(f"{len(which)} {'ablation' if len(which) == 1 else 'ablations'} {verb} "
-                         f"({_names(which)}), so {count} {'claim is' if count == 1 else 'claims are'} not judged.")
+            parts.append(
+                f"{len(which)} {'ablation' if len(which) == 1 else 'ablations'} {verb} "
+                f"({_names(which)}), so {count} {'claim is' if count == 1 else 'claims are'} not judged."
+            )
     if status not in ("complete",):
         parts.append(f"The run itself ended as “{status_text(status)}”.")
     return " ".join(parts)
@@ -116,8 +144,16 @@ def summary_rows(sections: list[dict]) -> list[dict]:
     """One row per claim, grouped by ablation; an ablation without claims still gets its row."""
     rows = []
     for section in sections:
-        claims = section["claims"] or [{"text": "(no claims)", "outcome": section["status"], "numbers": fmt.MISSING,
-                                        "bound": "", "outcome_class": section["status_class"], "asserted": True}]
+        claims = section["claims"] or [
+            {
+                "text": "(no claims)",
+                "outcome": section["status"],
+                "numbers": fmt.MISSING,
+                "bound": "",
+                "outcome_class": section["status_class"],
+                "asserted": True,
+            }
+        ]
         for i, claim in enumerate(claims):
             rows.append({"section": section, "claim": claim, "first": i == 0, "span": len(claims)})
     return rows
@@ -133,18 +169,29 @@ def timing_rows(sections: list[dict], bench: dict | None) -> dict:
                 seconds = variant["duration_s"]
             epochs = sum(len(r["history"].get("val_acc", [])) for r in variant["runs"])
             share = variant.get("training_s")
-            rows.append({"section": section, "variant": variant, "seconds": seconds, "source": source,
-                         "share": fmt.duration(share) if share is not None else fmt.MISSING,
-                         "time": fmt.duration(seconds) if seconds is not None else variant["state"],
-                         "per_epoch": fmt.duration(seconds / epochs) if seconds and epochs else fmt.MISSING,
-                         "seeds": len(variant["runs"]), "epochs": epochs})
+            rows.append(
+                {
+                    "section": section,
+                    "variant": variant,
+                    "seconds": seconds,
+                    "source": source,
+                    "share": fmt.duration(share) if share is not None else fmt.MISSING,
+                    "time": fmt.duration(seconds) if seconds is not None else variant["state"],
+                    "per_epoch": fmt.duration(seconds / epochs) if seconds and epochs else fmt.MISSING,
+                    "seeds": len(variant["runs"]),
+                    "epochs": epochs,
+                }
+            )
             total += seconds or 0.0
     longest = max((r["seconds"] or 0.0 for r in rows), default=0.0) or 1.0
     for row in rows:
         row["bar"] = round(100 * (row["seconds"] or 0.0) / longest, 1)
-    return {"rows": rows, "total": fmt.duration(total),
-            "from_benchmark": bench is not None and any(r["source"] == "benchmark" for r in rows),
-            "has_shares": any(v.get("training_s") is not None for s in sections for v in s["variants"])}
+    return {
+        "rows": rows,
+        "total": fmt.duration(total),
+        "from_benchmark": bench is not None and any(r["source"] == "benchmark" for r in rows),
+        "has_shares": any(v.get("training_s") is not None for s in sections for v in s["variants"]),
+    }
 
 
 def sigmoid_table(extras: dict) -> dict | None:
@@ -158,8 +205,13 @@ def sigmoid_table(extras: dict) -> dict | None:
         for key in keys:
             value = table["values"][key][i]
             text = f"{value:.1e}".replace("-", "−") if 0 < value < 1e-4 else f"{value:.6f}"
-            cells.append({"product": fmt.number(weight * float(key), 4), "value": text,
-                          "saturated": value > 0.9999 or value < 1e-4})
+            cells.append(
+                {
+                    "product": fmt.number(weight * float(key), 4),
+                    "value": text,
+                    "saturated": value > 0.9999 or value < 1e-4,
+                }
+            )
         rows.append({"weight": fmt.number(weight, 3), "cells": cells})
     return {"inputs": [fmt.number(float(k), 4) for k in keys], "rows": rows}
 
@@ -168,26 +220,46 @@ def mode_table(extras: dict) -> dict | None:
     probe = extras.get("train_eval_mode")
     if not probe:
         return None
-    rows = [{"seed": r["seed"], "eval_diff": fmt.number(r["eval_max_abs_diff"], 3),
-             "train_diff": fmt.number(r["train_max_abs_diff"], 3), "eval_acc": fmt.percent(r["eval_acc"]),
-             "train_acc": fmt.percent(r["train_mode_acc"]), "changed": fmt.percent(r["changed_predictions"], 2)}
-            for r in probe["rows"]]
-    return {"rows": rows, "changed": fmt.percent(probe.get("changed_predictions_mean"), 2),
-            "drop": fmt.values_mean_spread([probe["accuracy_drop_mean"]], "pp")
-            if "accuracy_drop_mean" in probe else fmt.MISSING}
+    rows = [
+        {
+            "seed": r["seed"],
+            "eval_diff": fmt.number(r["eval_max_abs_diff"], 3),
+            "train_diff": fmt.number(r["train_max_abs_diff"], 3),
+            "eval_acc": fmt.percent(r["eval_acc"]),
+            "train_acc": fmt.percent(r["train_mode_acc"]),
+            "changed": fmt.percent(r["changed_predictions"], 2),
+        }
+        for r in probe["rows"]
+    ]
+    return {
+        "rows": rows,
+        "changed": fmt.percent(probe.get("changed_predictions_mean"), 2),
+        "drop": fmt.values_mean_spread([probe["accuracy_drop_mean"]], "pp")
+        if "accuracy_drop_mean" in probe
+        else fmt.MISSING,
+    }
 
 
 def appendix(results: dict, run_dir: Path) -> dict:
     machine = results.get("machine") or {}
-    env = [(label, fmt.config_value(key, machine[key]) if isinstance(machine[key], bool) else str(machine[key]))
-           for key, label in ENVIRONMENT if machine.get(key) not in (None, "")]
+    env = [
+        (label, fmt.config_value(key, machine[key]) if isinstance(machine[key], bool) else str(machine[key]))
+        for key, label in ENVIRONMENT
+        if machine.get(key) not in (None, "")
+    ]
     command = results.get("command") or []
-    return {"environment": env, "packages": sorted((machine.get("packages") or {}).items()),
-            "command": [shlex.quote(arg) for arg in command],
-            "seeds": ", ".join(map(str, results["seeds"])), "base_seed": results.get("base_seed", fmt.MISSING),
-            "started": fmt.timestamp(results.get("started")), "finished": fmt.timestamp(results.get("finished")),
-            "status": status_text(results.get("status", "unknown")), "schema": results["schema"],
-            "folder": str(run_dir)}
+    return {
+        "environment": env,
+        "packages": sorted((machine.get("packages") or {}).items()),
+        "command": [shlex.quote(arg) for arg in command],
+        "seeds": ", ".join(map(str, results["seeds"])),
+        "base_seed": results.get("base_seed", fmt.MISSING),
+        "started": fmt.timestamp(results.get("started")),
+        "finished": fmt.timestamp(results.get("finished")),
+        "status": status_text(results.get("status", "unknown")),
+        "schema": results["schema"],
+        "folder": str(run_dir),
+    }
 
 
 def judge_unjudged(results: dict) -> None:
@@ -202,8 +274,9 @@ def judge_unjudged(results: dict) -> None:
             continue
         claims = tuple(Claim(**claim) for claim in entry.get("claims") or [])
         spec = dataclasses.replace(ABLATIONS[name], claims=claims)
-        verdicts = spec.judge({v: record["runs"] for v, record in entry["variants"].items()},
-                              profile=results["profile"]["name"])
+        verdicts = spec.judge(
+            {v: record["runs"] for v, record in entry["variants"].items()}, profile=results["profile"]["name"]
+        )
         if verdicts:
             entry["verdicts"] = [v.as_dict() for v in verdicts]
             if entry["status"] != "error":
@@ -227,14 +300,19 @@ def build(run_dir: str | Path) -> dict:
         book = book_sections(results)
         for section in sections:
             section["book"] = book["sections"].get(section["name"])
-        return {"title": title_block(results, sections), "reading": reading(sections, results.get("status", "")),
-                "book": book["summary"],
-                "since": since,
-                "summary": summary_rows(sections), "sections": sections,
-                "sigmoid": sigmoid_table(extras), "modes": mode_table(extras),
-                "timings": timing_rows(sections, bench), "appendix": appendix(results, folder),
-                "status": status_text(results.get("status", "unknown")),
-                "status_class": OUTCOME_CLASS.get(results.get("status"), "not-run")}
+        return {
+            "title": title_block(results, sections),
+            "reading": reading(sections, results.get("status", "")),
+            "book": book["summary"],
+            "since": since,
+            "summary": summary_rows(sections),
+            "sections": sections,
+            "sigmoid": sigmoid_table(extras),
+            "modes": mode_table(extras),
+            "timings": timing_rows(sections, bench),
+            "appendix": appendix(results, folder),
+            "status": status_text(results.get("status", "unknown")),
+            "status_class": OUTCOME_CLASS.get(results.get("status"), "not-run"),
+        }
     except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
         raise ResultsError(f"malformed results file {path}: {type(exc).__name__}: {exc}") from None
-

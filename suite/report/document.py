@@ -35,10 +35,14 @@ def svg_image(svg: str | None, alt: str = "figure") -> Markup:
 
 
 def environment() -> Environment:
-    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(default=True),
-                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    env.filters.update(duration=fmt.duration, number=fmt.number, percent=fmt.percent,
-                       svg=svg_image)
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(default=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(duration=fmt.duration, number=fmt.number, percent=fmt.percent, svg=svg_image)
     env.globals.update(css=(TEMPLATES / "report.css").read_text(), missing=fmt.MISSING)
     return env
 

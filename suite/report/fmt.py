@@ -120,8 +120,11 @@ def claim_mean_spread(mean: float, spread: float, claim: dict, seeds: int) -> st
 
 
 def percent(value, decimals: int = 1) -> str:
-    return MISSING if value is None else (_fixed(value * 100, decimals, False) + NB + "%" if finite(value)
-                                          else number(value))
+    return (
+        MISSING
+        if value is None
+        else (_fixed(value * 100, decimals, False) + NB + "%" if finite(value) else number(value))
+    )
 
 
 def values_mean_spread(values: list[float], kind: str = "number") -> str:

@@ -31,9 +31,17 @@ from suite.spec.metrics import CURVES as METRIC_CURVES  # noqa: E402
 PALETTE = sns.color_palette("colorblind").as_hex()
 WIDTH_IN = 6.7  # the text width of an A4 page with 2 cm margins
 BAND = ("pi", 100)  # min-max over seeds: with 2-5 seeds a percentile band is the honest one
-RC = {"svg.fonttype": "none", "font.family": "DejaVu Sans", "axes.titlesize": 8.5, "axes.labelsize": 8,
-      "xtick.labelsize": 7, "ytick.labelsize": 7, "legend.fontsize": 7.5, "axes.titleweight": "bold",
-      "lines.linewidth": 1.5}
+RC = {
+    "svg.fonttype": "none",
+    "font.family": "DejaVu Sans",
+    "axes.titlesize": 8.5,
+    "axes.labelsize": 8,
+    "xtick.labelsize": 7,
+    "ytick.labelsize": 7,
+    "legend.fontsize": 7.5,
+    "axes.titleweight": "bold",
+    "lines.linewidth": 1.5,
+}
 BOOK_MARKER = dict(marker="D", s=20, edgecolors="#1d1d1f", linewidths=0.8, zorder=6)  # the book's values
 CURVES = [(m.name, m.label) for m in METRIC_CURVES]
 
@@ -61,8 +69,14 @@ def to_svg(fig, key: str) -> str:
 def fit_margins(fig, *, left: float, right: float, bottom: float, top: float, wspace=0.2, hspace=0.2) -> None:
     """Margins in inches (room for tick labels, titles, legends), whatever the figure's size."""
     width, height = fig.get_size_inches()
-    fig.subplots_adjust(left=left / width, right=1 - right / width, bottom=bottom / height, top=1 - top / height,
-                        wspace=wspace, hspace=hspace)
+    fig.subplots_adjust(
+        left=left / width,
+        right=1 - right / width,
+        bottom=bottom / height,
+        top=1 - top / height,
+        wspace=wspace,
+        hspace=hspace,
+    )
 
 
 def _frame(section: dict) -> pd.DataFrame:
@@ -74,8 +88,15 @@ def _frame(section: dict) -> pd.DataFrame:
                 for epoch, value in enumerate(history.get(metric, []), 1):
                     if metric.endswith("acc"):
                         value = value * 100
-                    rows.append((variant["label"], run["seed"], epoch, metric,
-                                 value if isinstance(value, (int, float)) and math.isfinite(value) else np.nan))
+                    rows.append(
+                        (
+                            variant["label"],
+                            run["seed"],
+                            epoch,
+                            metric,
+                            value if isinstance(value, (int, float)) and math.isfinite(value) else np.nan,
+                        )
+                    )
     return pd.DataFrame(rows, columns=["variant", "seed", "epoch", "metric", "value"])
 
 
@@ -84,8 +105,12 @@ def _palette(section: dict) -> dict:
 
 
 def _diverged(section: dict) -> list[str]:
-    return [f"{v['label']} (seed {r['seed']}, epoch {r['diverged_epoch']})"
-            for v in section["variants"] for r in v["runs"] if r.get("diverged_epoch")]
+    return [
+        f"{v['label']} (seed {r['seed']}, epoch {r['diverged_epoch']})"
+        for v in section["variants"]
+        for r in v["runs"]
+        if r.get("diverged_epoch")
+    ]
 
 
 def curves(section: dict) -> str:
@@ -96,9 +121,21 @@ def curves(section: dict) -> str:
     palette = _palette(section)
     fig, axes = plt.subplots(2, 2, figsize=(WIDTH_IN, 3.4), sharex=True)
     for ax, (metric, title) in zip(axes.flat, CURVES):
-        sns.lineplot(data=frame[frame.metric == metric], x="epoch", y="value", hue="variant", hue_order=ran,
-                     palette=palette, estimator="mean", errorbar=BAND, marker="o", markersize=3.5,
-                     markeredgewidth=0, legend=False, ax=ax)
+        sns.lineplot(
+            data=frame[frame.metric == metric],
+            x="epoch",
+            y="value",
+            hue="variant",
+            hue_order=ran,
+            palette=palette,
+            estimator="mean",
+            errorbar=BAND,
+            marker="o",
+            markersize=3.5,
+            markeredgewidth=0,
+            legend=False,
+            ax=ax,
+        )
         ax.set_title(title)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_ylabel("accuracy (%)" if metric.endswith("acc") else "cross-entropy loss")
@@ -120,10 +157,19 @@ def curves(section: dict) -> str:
         ax.set_xlabel("epoch")
     handles = [plt.Line2D([], [], color=palette[label], marker="o", markersize=4, label=label) for label in ran]
     if (section.get("book") or {}).get("points"):
-        handles.append(plt.Line2D([], [], linestyle="none", marker="D", markersize=4, markerfacecolor="white",
-                                  markeredgecolor="#1d1d1f", label="book"))
-    fig.legend(handles=handles, loc="upper center", ncol=min(len(handles), 5), frameon=False,
-               bbox_to_anchor=(0.5, 1.0))
+        handles.append(
+            plt.Line2D(
+                [],
+                [],
+                linestyle="none",
+                marker="D",
+                markersize=4,
+                markerfacecolor="white",
+                markeredgecolor="#1d1d1f",
+                label="book",
+            )
+        )
+    fig.legend(handles=handles, loc="upper center", ncol=min(len(handles), 5), frameon=False, bbox_to_anchor=(0.5, 1.0))
     fit_margins(fig, left=0.62, right=0.08, bottom=0.42, top=0.5, wspace=0.22, hspace=0.32)
     return to_svg(fig, f"curves-{section['name']}")
 
@@ -144,8 +190,19 @@ def learning_rate(section: dict) -> str | None:
     theme()
     ran = [v["label"] for v in section["variants"] if v["runs"]]
     fig, ax = plt.subplots(figsize=(WIDTH_IN * 0.8, 2.1))
-    sns.lineplot(data=data, x="epoch", y="value", hue="variant", hue_order=ran, palette=_palette(section),
-                 errorbar=BAND, marker="o", markersize=3.5, markeredgewidth=0, ax=ax)
+    sns.lineplot(
+        data=data,
+        x="epoch",
+        y="value",
+        hue="variant",
+        hue_order=ran,
+        palette=_palette(section),
+        errorbar=BAND,
+        marker="o",
+        markersize=3.5,
+        markeredgewidth=0,
+        ax=ax,
+    )
     ax.set_yscale("log")
     ax.set_title("Learning rate")
     ax.set_xlabel("epoch")
@@ -186,27 +243,46 @@ def _layer_title(layer: str, kind: str, count: int) -> str:
     source = "input" if index == 1 else "hidden"
     target = "output" if index == count else "hidden"
     what = "weights" if kind == "weight" else "biases"
-    return f"Layer {index} {what}\n({source} → {target})" if kind == "weight" else f"Layer {index} {what}\n({target} units)"
+    return (
+        f"Layer {index} {what}\n({source} → {target})"
+        if kind == "weight"
+        else f"Layer {index} {what}\n({target} units)"
+    )
 
 
 def _hist_grid(section: dict, columns: list[tuple[str, str]], pick, key: str, log_columns=()) -> str:
     """Rows: variants that ran; columns: the distributions PICK(run, column) returns."""
     theme()
     variants = [v for v in section["variants"] if v["runs"]]
-    fig, axes = plt.subplots(len(variants), len(columns), squeeze=False,
-                             figsize=(WIDTH_IN, 0.4 + 1.45 * len(variants)))
+    fig, axes = plt.subplots(len(variants), len(columns), squeeze=False, figsize=(WIDTH_IN, 0.4 + 1.45 * len(variants)))
     for r, variant in enumerate(variants):
         for c, (column, title) in enumerate(columns):
             ax = axes[r][c]
             edges, counts, nonfinite = _merged([h for h in (pick(run, column) for run in variant["runs"]) if h])
             if len(counts) and counts.sum():
-                sns.histplot(x=(edges[:-1] + edges[1:]) / 2, weights=100 * counts / counts.sum(), bins=edges.tolist(),
-                             element="step", color=color(variant["index"]), alpha=0.35, linewidth=1, ax=ax)
+                sns.histplot(
+                    x=(edges[:-1] + edges[1:]) / 2,
+                    weights=100 * counts / counts.sum(),
+                    bins=edges.tolist(),
+                    element="step",
+                    color=color(variant["index"]),
+                    alpha=0.35,
+                    linewidth=1,
+                    ax=ax,
+                )
             else:
                 ax.text(0.5, 0.5, "no finite values", ha="center", va="center", transform=ax.transAxes, fontsize=7)
             if nonfinite:
-                ax.text(0.98, 0.95, f"{nonfinite:,} non-finite", ha="right", va="top", transform=ax.transAxes,
-                        fontsize=6.5, color="#b00020")
+                ax.text(
+                    0.98,
+                    0.95,
+                    f"{nonfinite:,} non-finite",
+                    ha="right",
+                    va="top",
+                    transform=ax.transAxes,
+                    fontsize=6.5,
+                    color="#b00020",
+                )
             if column in log_columns:
                 ax.set_yscale("log")
             ax.set_title(title if r == 0 else "")
@@ -228,15 +304,17 @@ def parameters(section: dict) -> str:
             layers += [name for name in run.get("parameters", {}) if name not in layers]
     count = len(layers)
     columns = [((layer, kind), _layer_title(layer, kind, count)) for layer in layers for kind in ("weight", "bias")]
-    return _hist_grid(section, columns, lambda run, col: run.get("parameters", {}).get(col[0], {}).get(col[1]),
-                      "params")
+    return _hist_grid(
+        section, columns, lambda run, col: run.get("parameters", {}).get(col[0], {}).get(col[1]), "params"
+    )
 
 
 def activations(section: dict) -> str:
     """The first hidden layer on the validation images: what the ReLU receives and what it outputs."""
     columns = [("pre", "Hidden pre-activations\n(ReLU input)"), ("post", "Hidden activations\n(ReLU output)")]
-    return _hist_grid(section, columns, lambda run, col: (run.get("activations") or {}).get(col), "acts",
-                      log_columns=("post",))
+    return _hist_grid(
+        section, columns, lambda run, col: (run.get("activations") or {}).get(col), "acts", log_columns=("post",)
+    )
 
 
 def figures(section: dict) -> dict:

@@ -12,23 +12,41 @@ from __future__ import annotations
 
 import math
 
+from suite.report import fmt
 from suite.spec.chapter3 import ABLATIONS, ABLATIONS_LIST
 from suite.spec.metrics import METRICS, metric_value
 from suite.spec.profiles import PROFILES
-from suite.report import fmt
 
-OUTCOME_CLASS = {"PASS": "pass", "FAIL": "fail", "REPRODUCED": "reproduced",
-                 "NOT REPRODUCED": "not-reproduced", "not run": "not-run", "error": "error",
-                 "interrupted": "interrupted", "passed": "pass", "failed": "fail", "running": "interrupted"}
+OUTCOME_CLASS = {
+    "PASS": "pass",
+    "FAIL": "fail",
+    "REPRODUCED": "reproduced",
+    "NOT REPRODUCED": "not-reproduced",
+    "not run": "not-run",
+    "error": "error",
+    "interrupted": "interrupted",
+    "passed": "pass",
+    "failed": "fail",
+    "running": "interrupted",
+}
 STATUS_TEXT = {"running": "interrupted"}  # a file still 'running' belongs to a run that was killed
 
 # (TrainConfig field, what the reader sees); an optional feature off for every variant is folded
 # into one "not used" line instead of a row of "no"s.
-SETTINGS = [("input_scale", "Input scale (× raw pixel)"), ("hidden", "Hidden layers"),
-            ("batch_norm", "Batch normalization"), ("dropout", "Dropout"), ("optimizer", "Optimizer"),
-            ("lr", "Learning rate"), ("schedule", "Learning-rate schedule"), ("batch_size", "Batch size"),
-            ("epochs", "Epochs"), ("l1", "L1 penalty"), ("l2", "L2 penalty"),
-            ("eval_mode_slip", "Book's eval-mode slip")]
+SETTINGS = [
+    ("input_scale", "Input scale (× raw pixel)"),
+    ("hidden", "Hidden layers"),
+    ("batch_norm", "Batch normalization"),
+    ("dropout", "Dropout"),
+    ("optimizer", "Optimizer"),
+    ("lr", "Learning rate"),
+    ("schedule", "Learning-rate schedule"),
+    ("batch_size", "Batch size"),
+    ("epochs", "Epochs"),
+    ("l1", "L1 penalty"),
+    ("l2", "L2 penalty"),
+    ("eval_mode_slip", "Book's eval-mode slip"),
+]
 OPTIONAL = {"batch_norm", "dropout", "l1", "l2", "eval_mode_slip"}
 SCHEDULE_FIELDS = ("plateau_factor", "plateau_patience", "plateau_threshold", "plateau_min_lr")
 
@@ -43,9 +61,11 @@ def _schedule(config: dict) -> str:
     if not config["plateau_factor"]:
         return "constant"
     patience = config.get("plateau_patience", 0) + 1  # torch cuts once bad epochs exceed the patience
-    return (f"ReduceLROnPlateau: × {config['plateau_factor']:g} after {patience} "
-            f"epoch{'s' if patience > 1 else ''} without a {fmt.config_value('', config.get('plateau_threshold', 0.0))} "
-            f"drop in validation loss; floor {fmt.config_value('', config.get('plateau_min_lr', 0.0))}")
+    return (
+        f"ReduceLROnPlateau: × {config['plateau_factor']:g} after {patience} "
+        f"epoch{'s' if patience > 1 else ''} without a {fmt.config_value('', config.get('plateau_threshold', 0.0))} "
+        f"drop in validation loss; floor {fmt.config_value('', config.get('plateau_min_lr', 0.0))}"
+    )
 
 
 def _setting(config: dict | None, key: str) -> str:
@@ -94,6 +114,7 @@ def _last(run: dict, metric: str) -> float:
 
 def final_metrics(runs: list[dict]) -> dict:
     """Final-epoch metrics over the seeds, formatted (mean ± sample std)."""
+
     def values(metric):
         return [_last(r, metric) for r in runs]
 
@@ -104,8 +125,7 @@ def final_metrics(runs: list[dict]) -> dict:
         "gap_acc": fmt.values_mean_spread(values("gap_acc"), "pp"),
         "val_loss": fmt.values_mean_spread(values("val_loss")),
         "weight_abs_mean": fmt.values_mean_spread([r.get("weight_abs_mean", math.nan) for r in runs]),
-        "diverged": (f"{len(diverged)} of {len(runs)} (epoch {', '.join(map(str, diverged))})"
-                     if diverged else "none"),
+        "diverged": (f"{len(diverged)} of {len(runs)} (epoch {', '.join(map(str, diverged))})" if diverged else "none"),
         "seeds": len(runs),
     }
 
@@ -128,20 +148,23 @@ def _variant_rows(name: str, entry: dict, profile: str) -> list[dict]:
             state = "interrupted"
         else:
             state = "not run"
-        rows.append({
-            "name": variant, "label": label, "index": index, "state": state,
-            "state_class": OUTCOME_CLASS.get(state, "not-run"),
-            "config": record["config"] if record else _spec_config(name, variant, profile),
-            "runs": record["runs"] if record else [],
-            "duration_s": record.get("duration_s") if record else None,
-            # its runs' share of the stacks they trained in (runs served from another variant's: 0);
-            # absent in results written before the planner
-            "training_s": (record.get("stack") or {}).get("share_s") if record else None,
-            "metrics": final_metrics(record["runs"]) if record and record.get("runs") else None,
-        })
+        rows.append(
+            {
+                "name": variant,
+                "label": label,
+                "index": index,
+                "state": state,
+                "state_class": OUTCOME_CLASS.get(state, "not-run"),
+                "config": record["config"] if record else _spec_config(name, variant, profile),
+                "runs": record["runs"] if record else [],
+                "duration_s": record.get("duration_s") if record else None,
+                # its runs' share of the stacks they trained in (runs served from another variant's: 0);
+                # absent in results written before the planner
+                "training_s": (record.get("stack") or {}).get("share_s") if record else None,
+                "metrics": final_metrics(record["runs"]) if record and record.get("runs") else None,
+            }
+        )
     return rows
-
-
 
 
 def claim_words(claim: dict, labels: dict) -> str:
@@ -161,15 +184,24 @@ def claim_rows(entry: dict, status: str, labels: dict | None = None) -> list[dic
     rows = []
     for claim in entry.get("claims") or []:
         verdict = verdicts.get(claim["text"])
-        row = {"text": claim["text"], "asserted": claim.get("asserted", True), "why": claim.get("why", ""),
-               "bound": fmt.claim_bound(claim), "claim": claim, "words": claim_words(claim, labels or {})}
+        row = {
+            "text": claim["text"],
+            "asserted": claim.get("asserted", True),
+            "why": claim.get("why", ""),
+            "bound": fmt.claim_bound(claim),
+            "claim": claim,
+            "words": claim_words(claim, labels or {}),
+        }
         if verdict is None:
             row.update(outcome=unjudged, numbers=fmt.MISSING, per_seed=[], seeds=[], statistic="")
         else:
-            row.update(outcome=verdict["outcome"], statistic=verdict["statistic"], seeds=verdict["seeds"],
-                       numbers=fmt.claim_mean_spread(verdict["mean"], verdict["spread"], claim,
-                                                     len(verdict["per_seed"])),
-                       per_seed=[fmt.claim_value(v, claim) for v in verdict["per_seed"]])
+            row.update(
+                outcome=verdict["outcome"],
+                statistic=verdict["statistic"],
+                seeds=verdict["seeds"],
+                numbers=fmt.claim_mean_spread(verdict["mean"], verdict["spread"], claim, len(verdict["per_seed"])),
+                per_seed=[fmt.claim_value(v, claim) for v in verdict["per_seed"]],
+            )
         row["outcome_class"] = OUTCOME_CLASS.get(row["outcome"], "not-run")
         rows.append(row)
     return rows
@@ -177,9 +209,18 @@ def claim_rows(entry: dict, status: str, labels: dict | None = None) -> list[dic
 
 def _spec_entry(name: str, profile: str) -> dict:
     spec = ABLATIONS[name]
-    return {"title": spec.title, "question": spec.question, "book_note": spec.book_note,
-            "order": ABLATIONS_LIST.index(spec), "status": "not run", "error": None, "variants": {},
-            "claims": [c.as_dict() for c in spec.claims_for(profile)], "verdicts": [], "duration_s": 0.0}
+    return {
+        "title": spec.title,
+        "question": spec.question,
+        "book_note": spec.book_note,
+        "order": ABLATIONS_LIST.index(spec),
+        "status": "not run",
+        "error": None,
+        "variants": {},
+        "claims": [c.as_dict() for c in spec.claims_for(profile)],
+        "verdicts": [],
+        "duration_s": 0.0,
+    }
 
 
 def ablation_sections(results: dict) -> list[dict]:
@@ -194,17 +235,27 @@ def ablation_sections(results: dict) -> list[dict]:
         variants = _variant_rows(name, entry, profile)
         has_runs = any(v["runs"] for v in variants)
         # The spec decides (Ablation.shows_parameters); a claim on the weights shows them as well.
-        shows_parameters = ((name in ABLATIONS and ABLATIONS[name].shows_parameters)
-                            or any(c.get("metric") == "weight_abs_mean" for c in entry.get("claims") or []))
-        sections.append({
-            "name": name, "number": number, "anchor": f"ablation-{name}",
-            "title": entry.get("title") or name, "question": entry.get("question") or "",
-            "book_note": entry.get("book_note") or "", "status": status_text(status),
-            "status_class": OUTCOME_CLASS.get(status, "not-run"), "error": entry.get("error"),
-            "duration_s": entry.get("duration_s") or 0.0, "variants": variants,
-            "settings": settings_table(variants), "claims": claim_rows(entry, status, {v["name"]: v["label"] for v in variants}),
-            "has_runs": has_runs,
-            "show_parameters": has_runs and shows_parameters,
-            "show_activations": any("activations" in r for v in variants for r in v["runs"]),
-        })
+        shows_parameters = (name in ABLATIONS and ABLATIONS[name].shows_parameters) or any(
+            c.get("metric") == "weight_abs_mean" for c in entry.get("claims") or []
+        )
+        sections.append(
+            {
+                "name": name,
+                "number": number,
+                "anchor": f"ablation-{name}",
+                "title": entry.get("title") or name,
+                "question": entry.get("question") or "",
+                "book_note": entry.get("book_note") or "",
+                "status": status_text(status),
+                "status_class": OUTCOME_CLASS.get(status, "not-run"),
+                "error": entry.get("error"),
+                "duration_s": entry.get("duration_s") or 0.0,
+                "variants": variants,
+                "settings": settings_table(variants),
+                "claims": claim_rows(entry, status, {v["name"]: v["label"] for v in variants}),
+                "has_runs": has_runs,
+                "show_parameters": has_runs and shows_parameters,
+                "show_activations": any("activations" in r for v in variants for r in v["runs"]),
+            }
+        )
     return sections

@@ -16,8 +16,9 @@ import math
 from pathlib import Path
 
 from suite.report import fmt
-from suite.spec.metrics import COMPARED, METRICS as METRIC_INFO
 from suite.report.sections import OUTCOME_CLASS
+from suite.spec.metrics import COMPARED
+from suite.spec.metrics import METRICS as METRIC_INFO
 from suite.store.files import ResultsError, read_json
 
 REGRESS_FILE = "regress.json"
@@ -25,10 +26,12 @@ STATUSES = ("REGRESSED", "IMPROVED", "CHANGED", "MISSING", "NEW", "OK")  # also 
 STATUS_CLASS = {"REGRESSED": "regressed", "IMPROVED": "improved", "OK": "ok"}  # the rest: neutral
 METRICS = [(m.name, m.label) for m in COMPARED] + [("time_s", "Training time")]
 METRIC_TEXT = dict(METRICS)
-OTHER_WORDS = {"IMPROVED": ("improvement", "improvements"),
-               "CHANGED": ("reported claim changed", "reported claims changed"),
-               "MISSING": ("comparison missing from this run", "comparisons missing from this run"),
-               "NEW": ("new comparison", "new comparisons")}
+OTHER_WORDS = {
+    "IMPROVED": ("improvement", "improvements"),
+    "CHANGED": ("reported claim changed", "reported claims changed"),
+    "MISSING": ("comparison missing from this run", "comparisons missing from this run"),
+    "NEW": ("new comparison", "new comparisons"),
+}
 TREND_RUNS = 20  # the trend shows this run and at most 19 before it: older nights would crowd the axis
 BAD = (KeyError, TypeError, ValueError, IndexError, AttributeError)
 
@@ -109,33 +112,55 @@ def _row(row: dict, names: _Names) -> dict:
         raise ValueError(f"unknown status {status!r}")
     metric = str(row["metric"])
     section = names.section(str(row["ablation"]))
-    out = {"section": section, "heading": _heading(section), "status": status,
-           "status_class": STATUS_CLASS.get(status, "neutral"), "metric": metric}
+    out = {
+        "section": section,
+        "heading": _heading(section),
+        "status": status,
+        "status_class": STATUS_CLASS.get(status, "neutral"),
+        "metric": metric,
+    }
     if metric.startswith("claim: "):
         old, new = row["baseline"], row["current"]
         for verdict in (old, new):
             if verdict is not None and not isinstance(verdict, str):
                 raise ValueError(f"not a verdict: {verdict!r}")
-        out.update(kind="claim", claim=metric.removeprefix("claim: "), variant=None,
-                   what=metric.removeprefix("claim: "),
-                   baseline={"text": old, "cls": OUTCOME_CLASS.get(old, "not-run")} if old else None,
-                   current={"text": new, "cls": OUTCOME_CLASS.get(new, "not-run")} if new else None,
-                   change=fmt.MISSING, allowed=fmt.MISSING)
+        out.update(
+            kind="claim",
+            claim=metric.removeprefix("claim: "),
+            variant=None,
+            what=metric.removeprefix("claim: "),
+            baseline={"text": old, "cls": OUTCOME_CLASS.get(old, "not-run")} if old else None,
+            current={"text": new, "cls": OUTCOME_CLASS.get(new, "not-run")} if new else None,
+            change=fmt.MISSING,
+            allowed=fmt.MISSING,
+        )
         return out
     if metric not in METRIC_TEXT:
         raise ValueError(f"unknown metric {metric!r}")
     base, cur = _number(row["baseline"]), _number(row["current"])
-    out.update(kind="metric", variant=names.variant(section["name"], str(row["variant"])), what=METRIC_TEXT[metric],
-               baseline_value=base, current_value=cur, baseline=fmt.comparison_value(metric, base), current=fmt.comparison_value(metric, cur),
-               change=_change(row), allowed=_allowed(row))
+    out.update(
+        kind="metric",
+        variant=names.variant(section["name"], str(row["variant"])),
+        what=METRIC_TEXT[metric],
+        baseline_value=base,
+        current_value=cur,
+        baseline=fmt.comparison_value(metric, base),
+        current=fmt.comparison_value(metric, cur),
+        change=_change(row),
+        allowed=_allowed(row),
+    )
     return out
 
 
 def _run(run: dict | None) -> dict | None:
     if run is None:
         return None
-    return {"run_id": str(run["run_id"]), "started": fmt.date(run.get("started")), "device": run.get("device") or "?",
-            "profile": run.get("profile") or "?"}
+    return {
+        "run_id": str(run["run_id"]),
+        "started": fmt.date(run.get("started")),
+        "device": run.get("device") or "?",
+        "profile": run.get("profile") or "?",
+    }
 
 
 def _plural(count: int, word: str, plural: str | None = None) -> str:
@@ -149,15 +174,19 @@ def _finding(row: dict) -> str:
         new = row["current"]["text"] if row["current"] else "absent"
         return f"{row['section']['title']}, claim “{row['claim']}”: {old} → {new}"
     what = METRIC_INFO[row["metric"]].words if row["metric"] in METRIC_INFO else "training time"
-    return (f"{row['section']['title']}, “{row['variant']['label']}”: {what} {row['baseline']} → "
-            f"{row['current']} ({row['change']}; allowed {row['allowed']})")
+    return (
+        f"{row['section']['title']}, “{row['variant']['label']}”: {what} {row['baseline']} → "
+        f"{row['current']} ({row['change']}; allowed {row['allowed']})"
+    )
 
 
 def reading(rows: list[dict], baseline: dict | None, profile: str) -> str:
     """The section's first line: what changed since which run."""
     if baseline is None:
-        return (f"No baseline: this is the first complete run of the {profile} profile in the history, "
-                f"so all {len(rows)} comparisons are new.")
+        return (
+            f"No baseline: this is the first complete run of the {profile} profile in the history, "
+            f"so all {len(rows)} comparisons are new."
+        )
     since = f"since run {baseline['run_id']} ({baseline['started']})"
     counts = {s: sum(r["status"] == s for r in rows) for s in STATUSES}
     others = [_plural(counts[s], *OTHER_WORDS[s]) for s in OTHER_WORDS if counts[s]]
@@ -176,19 +205,26 @@ def short(rows: list[dict], baseline: dict | None) -> str:
         return "no baseline yet (the first stored run of this profile)"
     regressed = sum(r["status"] == "REGRESSED" for r in rows)
     improved = sum(r["status"] == "IMPROVED" for r in rows)
-    return (f"since run {baseline['run_id']}, {_plural(regressed, 'regression') if regressed else 'no regressions'}"
-            f" and {_plural(improved, 'improvement') if improved else 'no improvements'} beyond tolerance")
+    return (
+        f"since run {baseline['run_id']}, {_plural(regressed, 'regression') if regressed else 'no regressions'}"
+        f" and {_plural(improved, 'improvement') if improved else 'no improvements'} beyond tolerance"
+    )
 
 
 def ok_summary(rows: list[dict]) -> str:
     ok = [r for r in rows if r["status"] == "OK"]
     if not ok:
         return "No comparison is within tolerance."
-    parts = [_plural(sum(r["kind"] == "metric" and r["metric"] != "time_s" for r in ok), "final metric"),
-             _plural(sum(r["metric"] == "time_s" for r in ok), "training time"),
-             _plural(sum(r["kind"] == "claim" for r in ok), "claim verdict")]
-    return (f"{len(ok)} {'comparison is' if len(ok) == 1 else 'comparisons are'} within tolerance: "
-            + ", ".join(p for p in parts if not p.startswith("0 ")) + ".")
+    parts = [
+        _plural(sum(r["kind"] == "metric" and r["metric"] != "time_s" for r in ok), "final metric"),
+        _plural(sum(r["metric"] == "time_s" for r in ok), "training time"),
+        _plural(sum(r["kind"] == "claim" for r in ok), "claim verdict"),
+    ]
+    return (
+        f"{len(ok)} {'comparison is' if len(ok) == 1 else 'comparisons are'} within tolerance: "
+        + ", ".join(p for p in parts if not p.startswith("0 "))
+        + "."
+    )
 
 
 def overview(rows: list[dict]) -> list[dict]:
@@ -198,14 +234,16 @@ def overview(rows: list[dict]) -> list[dict]:
         if row["kind"] != "metric":
             continue
         key = (row["section"]["name"], row["variant"]["name"])
-        line = lines.setdefault(key, {"section": row["section"], "heading": row["heading"], "variant": row["variant"],
-                                      "cells": {}})
+        line = lines.setdefault(
+            key, {"section": row["section"], "heading": row["heading"], "variant": row["variant"], "cells": {}}
+        )
         line["cells"][row["metric"]] = row
     groups: dict = {}
     for line in lines.values():
         line["cells"] = [line["cells"].get(metric) for metric, _ in METRICS]
-        group = groups.setdefault(line["section"]["name"], {"section": line["section"], "heading": line["heading"],
-                                                             "lines": []})
+        group = groups.setdefault(
+            line["section"]["name"], {"section": line["section"], "heading": line["heading"], "lines": []}
+        )
         group["lines"].append(line)
     return list(groups.values())
 
@@ -218,8 +256,11 @@ def trend(data: dict, rows: list[dict], names: _Names, baseline: dict | None) ->
     count = len(runs)
     keep = min(count, TREND_RUNS)
     shown = runs[-keep:]
-    flagged = {(r["section"]["name"], r["variant"]["name"]): r["status_class"] for r in rows
-               if r["kind"] == "metric" and r["metric"] == "val_acc" and r["status"] in ("REGRESSED", "IMPROVED")}
+    flagged = {
+        (r["section"]["name"], r["variant"]["name"]): r["status_class"]
+        for r in rows
+        if r["kind"] == "metric" and r["metric"] == "val_acc" and r["status"] in ("REGRESSED", "IMPROVED")
+    }
     panels = []
     order = {name: i for i, name in enumerate(names.sections)}
     for ablation in sorted(data["series"], key=lambda n: (order.get(n, len(order)), n)):
@@ -238,10 +279,23 @@ def trend(data: dict, rows: list[dict], names: _Names, baseline: dict | None) ->
             panels.append({"name": ablation, "title": _heading(section), "lines": lines})
     ids = [str(r["run_id"]) for r in shown]
     base = ids.index(baseline["run_id"]) if baseline and baseline["run_id"] in ids else None
-    listed = [{"run_id": run_id, "tick": fmt.date(r.get("started"), short=True), "device": r.get("device") or "?",
-               "other_machine": not r.get("same_machine", True)} for run_id, r in zip(ids, shown)]
-    return {"runs": listed, "panels": panels, "baseline_index": base, "shown": keep, "stored": count,
-            "plot": keep > 1 and bool(panels)}
+    listed = [
+        {
+            "run_id": run_id,
+            "tick": fmt.date(r.get("started"), short=True),
+            "device": r.get("device") or "?",
+            "other_machine": not r.get("same_machine", True),
+        }
+        for run_id, r in zip(ids, shown)
+    ]
+    return {
+        "runs": listed,
+        "panels": panels,
+        "baseline_index": base,
+        "shown": keep,
+        "stored": count,
+        "plot": keep > 1 and bool(panels),
+    }
 
 
 def build_since(folder: Path, results: dict, sections: list[dict]) -> dict | None:
@@ -262,19 +316,30 @@ def build_since(folder: Path, results: dict, sections: list[dict]) -> dict | Non
             raise TypeError("rows is not a list")
         rows = [_row(row, names) for row in data["rows"]]
         # Without a baseline every row is NEW: a table of them all would say nothing the reading does not.
-        changes = sorted((r for r in rows if r["status"] != "OK"), key=lambda r: STATUSES.index(r["status"])) \
-            if baseline else []
+        changes = (
+            sorted((r for r in rows if r["status"] != "OK"), key=lambda r: STATUSES.index(r["status"]))
+            if baseline
+            else []
+        )
         notes = data.get("notes") or []
         if not isinstance(notes, list):
             raise TypeError("notes is not a list")
-        return {"reading": reading(rows, baseline, current["profile"]), "short": short(rows, baseline),
-                "current": current, "baseline": baseline,
-                "time_baseline": timed, "rows": rows, "changes": changes, "ok": ok_summary(rows),
-                "overview": overview(rows) if baseline else [],
-                "notes": _notes(notes, names),
-                "stored": data.get("stored"),
-                "regressed": sum(r["status"] == "REGRESSED" for r in rows),
-                "trend": trend(data["trend"], rows, names, baseline), "extra_variants": names.extra,
-                "file": str(path)}
+        return {
+            "reading": reading(rows, baseline, current["profile"]),
+            "short": short(rows, baseline),
+            "current": current,
+            "baseline": baseline,
+            "time_baseline": timed,
+            "rows": rows,
+            "changes": changes,
+            "ok": ok_summary(rows),
+            "overview": overview(rows) if baseline else [],
+            "notes": _notes(notes, names),
+            "stored": data.get("stored"),
+            "regressed": sum(r["status"] == "REGRESSED" for r in rows),
+            "trend": trend(data["trend"], rows, names, baseline),
+            "extra_variants": names.extra,
+            "file": str(path),
+        }
     except BAD as exc:
         raise ResultsError(f"malformed results file {path}: {type(exc).__name__}: {exc}") from None

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import textwrap
 
-# First: importing plots selects matplotlib's Agg backend before pyplot is imported here.
-from suite.report.plots import WIDTH_IN, color, fit_margins, theme, to_svg
-
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
+
+# First: importing plots selects matplotlib's Agg backend before pyplot is imported here.
+from suite.report.plots import WIDTH_IN, color, fit_margins, theme, to_svg
 
 TREND_COLUMNS = 4
 REGRESSED_RED, IMPROVED_GREEN = "#c62828", "#1b7f3b"  # the badges' colors in report.css
@@ -36,7 +36,7 @@ def trend(data: dict) -> list[str]:
         return []
     theme()
     panels = data["panels"]
-    return [_trend_row(panels[i:i + TREND_COLUMNS], data, f"trend-{i}") for i in range(0, len(panels), TREND_COLUMNS)]
+    return [_trend_row(panels[i : i + TREND_COLUMNS], data, f"trend-{i}") for i in range(0, len(panels), TREND_COLUMNS)]
 
 
 def _trend_row(panels: list[dict], data: dict, key: str) -> str:
@@ -50,18 +50,39 @@ def _trend_row(panels: list[dict], data: dict, key: str) -> str:
     fig, axes = plt.subplots(1, TREND_COLUMNS, squeeze=False, figsize=(WIDTH_IN, title_h + axes_h + below))
     for c, (ax, panel, title) in enumerate(zip(axes[0], panels, titles)):
         palette = {line["variant"]["name"]: color(line["variant"]["index"]) for line in panel["lines"]}
-        frame = pd.DataFrame([(line["variant"]["name"], i, value) for line in panel["lines"]
-                              for i, value in enumerate(line["values"])], columns=["variant", "run", "value"])
+        frame = pd.DataFrame(
+            [(line["variant"]["name"], i, value) for line in panel["lines"] for i, value in enumerate(line["values"])],
+            columns=["variant", "run", "value"],
+        )
         ax.axvspan(last - 0.35, last + 0.35, color="#12263a", alpha=0.06, linewidth=0)
         if data["baseline_index"] is not None:
             ax.axvline(data["baseline_index"], color="#5b7083", linewidth=0.8, linestyle=":")
-        sns.lineplot(data=frame.dropna(), x="run", y="value", hue="variant", hue_order=list(palette),
-                     palette=palette, marker="o", markersize=3.2, markeredgewidth=0, linewidth=1.2,
-                     errorbar=None, legend=False, ax=ax)
+        sns.lineplot(
+            data=frame.dropna(),
+            x="run",
+            y="value",
+            hue="variant",
+            hue_order=list(palette),
+            palette=palette,
+            marker="o",
+            markersize=3.2,
+            markeredgewidth=0,
+            linewidth=1.2,
+            errorbar=None,
+            legend=False,
+            ax=ax,
+        )
         for line in panel["lines"]:
             if line["flag"] and line["values"][-1] is not None:
-                ax.scatter([last], [line["values"][-1]], s=55, facecolors="none", linewidths=1.2, zorder=5,
-                           edgecolors=REGRESSED_RED if line["flag"] == "regressed" else IMPROVED_GREEN)
+                ax.scatter(
+                    [last],
+                    [line["values"][-1]],
+                    s=55,
+                    facecolors="none",
+                    linewidths=1.2,
+                    zorder=5,
+                    edgecolors=REGRESSED_RED if line["flag"] == "regressed" else IMPROVED_GREEN,
+                )
         ax.margins(y=0.12)  # room for the rings
         low, high = ax.get_ylim()
         if high - low < 4:  # a 0.1-point wobble must not fill the panel like a collapse
@@ -77,12 +98,31 @@ def _trend_row(panels: list[dict], data: dict, key: str) -> str:
         ax.set_title(title, fontsize=7.2, loc="left", pad=3)
         ax.set_xlabel("")
         ax.set_ylabel("val. accuracy (%)" if c == 0 else "", fontsize=6.5, labelpad=2)
-        handles = [plt.Line2D([], [], color=palette[line["variant"]["name"]], marker="o", markersize=3, linewidth=1.2,
-                              label="\n".join(textwrap.wrap(line["variant"]["label"], wrap)))
-                   for line in panel["lines"]]
-        ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(-0.02, -0.2 / axes_h), frameon=False,
-                  fontsize=6, handlelength=1.4, handletextpad=0.5, labelspacing=0.25, borderaxespad=0, borderpad=0)
-    for ax in axes[0][len(panels):]:
+        handles = [
+            plt.Line2D(
+                [],
+                [],
+                color=palette[line["variant"]["name"]],
+                marker="o",
+                markersize=3,
+                linewidth=1.2,
+                label="\n".join(textwrap.wrap(line["variant"]["label"], wrap)),
+            )
+            for line in panel["lines"]
+        ]
+        ax.legend(
+            handles=handles,
+            loc="upper left",
+            bbox_to_anchor=(-0.02, -0.2 / axes_h),
+            frameon=False,
+            fontsize=6,
+            handlelength=1.4,
+            handletextpad=0.5,
+            labelspacing=0.25,
+            borderaxespad=0,
+            borderpad=0,
+        )
+    for ax in axes[0][len(panels) :]:
         ax.axis("off")
     fit_margins(fig, left=0.5, right=0.2, bottom=below, top=title_h, wspace=0.36)
     return to_svg(fig, key)

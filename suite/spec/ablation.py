@@ -67,5 +67,3 @@ class Ablation:
         if any(not runs.get(variant.name) for variant in self.variants):
             return None
         return [judge(claim, runs) for claim in self.claims_for(profile)]
-
-

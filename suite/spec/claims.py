@@ -18,6 +18,7 @@ from statistics import fmean, stdev
 from suite.spec.metrics import metric_value
 from suite.spec.numfmt import statistic
 
+
 @dataclass(frozen=True)
 class Claim:
     text: str  # the book's claim in plain words, as a reader of the report sees it
@@ -62,9 +63,11 @@ class Verdict:
 
     def message(self) -> str:
         values = ", ".join(statistic(v) for v in self.per_seed)
-        return (f"{self.outcome}: {self.claim} - expected mean {self.statistic} {self.bound}; "
-                f"measured {statistic(self.mean)} ± {statistic(self.spread)} "
-                f"over {len(self.per_seed)} seeds [{values}]")
+        return (
+            f"{self.outcome}: {self.claim} - expected mean {self.statistic} {self.bound}; "
+            f"measured {statistic(self.mean)} ± {statistic(self.spread)} "
+            f"over {len(self.per_seed)} seeds [{values}]"
+        )
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -106,22 +109,26 @@ def judge(claim: Claim, runs: dict[str, list[dict]]) -> Verdict:
     seeds, values = per_seed_statistic(claim, runs)
     statistic, bound = describe(claim)
     if not values:
-        raise ValueError(f"no runs to judge {claim.text!r}: need variants {claim.variant!r}"
-                         + (f" and {claim.baseline!r}" if claim.baseline else ""))
+        raise ValueError(
+            f"no runs to judge {claim.text!r}: need variants {claim.variant!r}"
+            + (f" and {claim.baseline!r}" if claim.baseline else "")
+        )
     finite = [v for v in values if math.isfinite(v)]
     if any(math.isnan(v) for v in values):  # a seed without a comparison supports no bound
         mean = math.nan
     else:
         mean = fmean(values) if len(finite) == len(values) else math.inf * _sign_of_infinities(values)
     spread = stdev(finite) if len(finite) > 1 else 0.0
-    holds = (not math.isnan(mean) and (claim.at_least is None or mean >= claim.at_least)
-             and (claim.at_most is None or mean <= claim.at_most))
+    holds = (
+        not math.isnan(mean)
+        and (claim.at_least is None or mean >= claim.at_least)
+        and (claim.at_most is None or mean <= claim.at_most)
+    )
     if claim.asserted:
         outcome = "PASS" if holds else "FAIL"
     else:
         outcome = "REPRODUCED" if holds else "NOT REPRODUCED"
-    return Verdict(claim.text, claim.asserted, outcome, statistic, bound, values, mean, spread,
-                   seeds, claim.why)
+    return Verdict(claim.text, claim.asserted, outcome, statistic, bound, values, mean, spread, seeds, claim.why)
 
 
 def _sign_of_infinities(values: list[float]) -> float:

@@ -26,21 +26,29 @@ class Metric:
     curve: bool = False  # plotted per epoch in each ablation's figure
 
 
-METRICS: dict[str, Metric] = {m.name: m for m in (
-    Metric("train_loss", "Training loss", "training loss", False, curve=True),
-    Metric("val_loss", "Validation loss", "validation loss", False, tolerance=0.05, curve=True),
-    Metric("train_acc", "Training accuracy", "training accuracy", True, accuracy=True, tolerance=0.02,
-           curve=True),
-    Metric("val_acc", "Validation accuracy", "validation accuracy", True, accuracy=True, tolerance=0.02,
-           curve=True),
-    Metric("train_eval_loss", "Training loss (eval mode)", "training loss (eval mode)", False),
-    Metric("gap_acc", "Train − validation accuracy", "the gap between training and validation accuracy",
-           False, accuracy=True),
-    Metric("gap_loss", "Validation − training loss", "the gap between validation and training loss", False),
-    Metric("min_val_loss", "Lowest validation loss", "the lowest validation loss", False),
-    Metric("weight_abs_mean", "Mean |w|", "the mean |weight|", None),
-    Metric("lr", "Learning rate", "the learning rate", None),
-)}
+METRICS: dict[str, Metric] = {
+    m.name: m
+    for m in (
+        Metric("train_loss", "Training loss", "training loss", False, curve=True),
+        Metric("val_loss", "Validation loss", "validation loss", False, tolerance=0.05, curve=True),
+        Metric("train_acc", "Training accuracy", "training accuracy", True, accuracy=True, tolerance=0.02, curve=True),
+        Metric(
+            "val_acc", "Validation accuracy", "validation accuracy", True, accuracy=True, tolerance=0.02, curve=True
+        ),
+        Metric("train_eval_loss", "Training loss (eval mode)", "training loss (eval mode)", False),
+        Metric(
+            "gap_acc",
+            "Train − validation accuracy",
+            "the gap between training and validation accuracy",
+            False,
+            accuracy=True,
+        ),
+        Metric("gap_loss", "Validation − training loss", "the gap between validation and training loss", False),
+        Metric("min_val_loss", "Lowest validation loss", "the lowest validation loss", False),
+        Metric("weight_abs_mean", "Mean |w|", "the mean |weight|", None),
+        Metric("lr", "Learning rate", "the learning rate", None),
+    )
+}
 CURVES = [m for m in METRICS.values() if m.curve]  # in the order the figure's panels are laid out
 COMPARED = [m for m in METRICS.values() if m.tolerance is not None]  # by the nightly regression check
 

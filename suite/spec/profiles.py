@@ -23,8 +23,7 @@ class Profile:
 
 PROFILES = {
     "book": Profile("book", None, None, 3, "the book's protocol: full 60k/10k data, the book's epochs"),
-    "ci": Profile("ci", 6000, 2000, 3,
-                  "6k training images, 2k validation images and fewer epochs, for a 2-core CPU"),
+    "ci": Profile("ci", 6000, 2000, 3, "6k training images, 2k validation images and fewer epochs, for a 2-core CPU"),
 }
 
 

@@ -21,8 +21,11 @@ def sigmoid(z: float) -> float:
 
 def sigmoid_table(weights=WEIGHTS, inputs=INPUTS) -> dict:
     """{"weights": [...], "inputs": [...], "values": {str(x): [sigmoid(w*x) for w]}}"""
-    return {"weights": list(weights), "inputs": list(inputs),
-            "values": {f"{x:g}": [sigmoid(w * x) for w in weights] for x in inputs}}
+    return {
+        "weights": list(weights),
+        "inputs": list(inputs),
+        "values": {f"{x:g}": [sigmoid(w * x) for w in weights] for x in inputs},
+    }
 
 
 def spread(values: list[float]) -> float:

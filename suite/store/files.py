@@ -12,9 +12,10 @@ import json
 import math
 import os
 import tempfile
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import BinaryIO, Iterator
+from typing import BinaryIO
 
 RESULTS_FILE = "results.json"
 BENCHMARK_FILE = "benchmark.json"
@@ -93,5 +94,3 @@ def read_json(path: str | os.PathLike):
         raise ResultsError(f"cannot read results file {path}: {exc}") from None
     except json.JSONDecodeError as exc:
         raise ResultsError(f"malformed results file {path}: {exc}") from None
-
-

@@ -20,7 +20,6 @@ class RunFolderError(ResultsError):
     """A results folder this run may not write into (already used, or in use), in one line."""
 
 
-
 def new_run_dir(root: Path, run_id: str | None) -> Path:
     """ROOT/RUN_ID, or ROOT/<timestamp> (with -2, -3... if a run of the same second exists)."""
     if run_id:
@@ -59,14 +58,18 @@ class RunFolderLock:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
             os.close(fd)
-            raise RunFolderError(f"another pytest process is writing into {run_dir} (it holds {LOCK_FILE}); "
-                                 "wait for it or pick another --ablation-run-id") from None
+            raise RunFolderError(
+                f"another pytest process is writing into {run_dir} (it holds {LOCK_FILE}); "
+                "wait for it or pick another --ablation-run-id"
+            ) from None
         lock = cls(run_dir, fd)
         earlier = [name for name in (RESULTS_FILE, BENCHMARK_FILE) if (run_dir / name).exists()]
         if earlier:
             lock.release()
-            raise RunFolderError(f"{run_dir} already holds an earlier run ({', '.join(earlier)}); pick another "
-                                 "--ablation-run-id, or remove the folder to run again under this id")
+            raise RunFolderError(
+                f"{run_dir} already holds an earlier run ({', '.join(earlier)}); pick another "
+                "--ablation-run-id, or remove the folder to run again under this id"
+            )
         os.ftruncate(fd, 0)
         os.write(fd, f"{os.getpid()}\n".encode())
         return lock
@@ -83,5 +86,3 @@ class RunFolderLock:
             self.run_dir.rmdir()  # a run that wrote nothing leaves no empty folder behind
         except OSError:
             pass
-
-

@@ -16,8 +16,9 @@ from pathlib import Path
 
 def _git(*args: str) -> str | None:
     try:
-        out = subprocess.run(["git", *args], capture_output=True, text=True, timeout=10,
-                             cwd=Path(__file__).resolve().parent)
+        out = subprocess.run(
+            ["git", *args], capture_output=True, text=True, timeout=10, cwd=Path(__file__).resolve().parent
+        )
     except (OSError, subprocess.TimeoutExpired):
         return None
     return out.stdout.strip() if out.returncode == 0 else None
@@ -49,15 +50,26 @@ def machine_info(device: str) -> dict:
         info.update(torch=torch.__version__, cuda=torch.version.cuda, torch_threads=torch.get_num_threads())
         if device.startswith("cuda") and torch.cuda.is_available():
             index = torch.device(device).index or 0
-            info.update(gpu=torch.cuda.get_device_name(index),
-                        cudnn=torch.backends.cudnn.version(),
-                        driver=_nvidia_driver())
+            info.update(
+                gpu=torch.cuda.get_device_name(index), cudnn=torch.backends.cudnn.version(), driver=_nvidia_driver()
+            )
     try:
         from importlib.metadata import version
 
-        info["packages"] = {name: version(name) for name in
-                            ("torchvision", "pytest", "pytest-benchmark", "numpy", "jinja2",
-                             "weasyprint", "seaborn", "matplotlib") if _installed(name)}
+        info["packages"] = {
+            name: version(name)
+            for name in (
+                "torchvision",
+                "pytest",
+                "pytest-benchmark",
+                "numpy",
+                "jinja2",
+                "weasyprint",
+                "seaborn",
+                "matplotlib",
+            )
+            if _installed(name)
+        }
     except Exception:  # metadata is informative only
         pass
     return info
@@ -75,8 +87,12 @@ def _installed(name: str) -> bool:
 
 def _nvidia_driver() -> str | None:
     try:
-        out = subprocess.run(["nvidia-smi", "--query-gpu=driver_version", "--format=csv,noheader"],
-                             capture_output=True, text=True, timeout=10)
+        out = subprocess.run(
+            ["nvidia-smi", "--query-gpu=driver_version", "--format=csv,noheader"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
         return out.stdout.strip().splitlines()[0] if out.returncode == 0 else None
     except (OSError, subprocess.TimeoutExpired, IndexError):
         return None

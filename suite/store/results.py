@@ -58,5 +58,3 @@ def load_results(folder: str | os.PathLike) -> dict:
         raise ResultsError(f"results file {path} has schema {data['schema']}, this version reads {SCHEMA}")
     check_results(data, path)
     return data
-
-
