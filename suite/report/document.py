@@ -29,7 +29,7 @@ from suite.store.files import atomic_write
 # mapping of templates/ onto suite.report.templates would keep the tree free of the link, but
 # setuptools' editable finder (pip install -e .) cannot import a mapped folder without __init__.py.
 # Resolved to a real folder: jinja2's FileSystemLoader and WeasyPrint's base_url want a path.
-TEMPLATES = Path(os.fspath(resources.files("suite.report") / "templates")).resolve()
+TEMPLATES = Path(str(resources.files("suite.report") / "templates")).resolve()
 HTML_NAME, PDF_NAME = "report.html", "report.pdf"
 
 
