@@ -104,6 +104,7 @@ def test_the_book_profile_reports_what_its_protocol_does_not_support():
     assert adam.asserted and adam.at_least == 0.015 and ABLATIONS["optimizer"].claims_for("ci")[0].at_least == 0.03
 
 
+@pytest.mark.subprocess
 def test_specs_configs_claims_and_the_report_import_no_torch():
     import subprocess
     import sys

@@ -27,7 +27,7 @@ from suite.engine.data import Split
 from suite.engine.stack import Stack
 from suite.engine.trainer import Stepper, train, train_stack
 from suite.spec.config import TrainConfig
-from tests.test_stack import GROUPS, SMALL
+from tests.helpers import GROUPS, SMALL
 
 DEVICE = os.environ.get("SUITE_TEST_DEVICE", "cuda")
 pytestmark = pytest.mark.skipif(DEVICE == "cuda" and not torch.cuda.is_available(), reason="needs a CUDA GPU")

@@ -22,7 +22,9 @@ from suite.spec.ablation import Ablation, Variant
 from suite.spec.chapter3 import ABLATIONS, ABLATIONS_LIST
 from suite.spec.config import TrainConfig
 from suite.spec.profiles import PROFILES, Profile
-from tests.test_stack import one_thread  # noqa: F401 - autouse: one thread on a busy 2-core machine
+
+# One thread: on a busy 2-core machine two threads for these tiny matmuls spin-wait (10x slower).
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 TINY = Profile("tiny", 512, 256, 2, "self-test: 512 training, 256 validation images")
 BASE = dict(hidden=(64,), optimizer="adam", lr=1e-3, epochs=3)
@@ -48,6 +50,7 @@ BETA = Ablation(
 )
 
 
+@pytest.mark.subprocess
 def test_the_planner_does_not_import_torch():
     code = "import sys, suite.engine.planner; sys.exit('torch' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0

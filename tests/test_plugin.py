@@ -5,8 +5,9 @@ import json
 import pytest
 
 from suite.store.results import load_results
-from tests.conftest import REPO
+from tests.helpers import REPO
 
+pytestmark = [pytest.mark.dataset, pytest.mark.subprocess]  # pytest runs the suite in a child process
 CASES = ["--pyargs", "suite.cases.test_chapter3"]
 
 

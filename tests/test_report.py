@@ -16,7 +16,6 @@ import json
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -25,42 +24,12 @@ from suite.report import fmt
 from suite.report.__main__ import main
 from suite.spec.chapter3 import ABLATIONS_LIST
 from suite.store.results import load_results
+from tests.helpers import SAMPLE, SECTIONS, body, pdf_text, render_cli, squash
 
-ROOT = Path(__file__).resolve().parents[1]
-SAMPLE = ROOT / "tests" / "data" / "ci-sample"
-SECTIONS = [
-    "1 Summary",
-    "2 The ablations, in the book's order",
-    "3 Sigmoid saturation and train/eval mode",
-    "4 Timings",
-    "A Appendix: environment, command, seeds",
-]
-RENDER_AND_CHECK_TORCH = (
-    "import sys; from suite.report.__main__ import main; rc = main(sys.argv[1:]); "
-    "print('torch imported' if 'torch' in sys.modules else 'torch not imported'); sys.exit(rc)"
-)
+# test_report_since.py and test_report_book.py still import these names from here; they move to
+# tests.helpers with those files' next edit (tests/test_layout.py lists them as pending).
 
-
-def squash(text: str) -> str:
-    return re.sub(r"\s+", "", text)
-
-
-def pdf_text(pdf: Path) -> str:
-    if shutil.which("pdftotext"):
-        # -raw keeps the drawing order, so a wrapped table cell stays in one piece.
-        return subprocess.run(["pdftotext", "-raw", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
-    pypdf = pytest.importorskip("pypdf", reason="needs pdftotext (poppler-utils) or pypdf")
-    return "\n".join(page.extract_text() for page in pypdf.PdfReader(pdf).pages)
-
-
-def render_cli(run_dir: Path, out: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-c", RENDER_AND_CHECK_TORCH, str(run_dir), "--out", str(out)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+pytestmark = pytest.mark.subprocess  # the sample renders once, through the command line
 
 
 @pytest.fixture(scope="session")
@@ -83,11 +52,6 @@ def test_writes_html_and_pdf_and_prints_their_paths(rendered):
 
 def test_rendering_does_not_import_torch(rendered):
     assert rendered["proc"].stdout.splitlines()[-1] == "torch not imported"
-
-
-def body(text: str) -> str:
-    """The PDF's text after the title page (whose contents list names every section too)."""
-    return squash("".join(text.split("\f")[1:]))
 
 
 def test_every_section_is_present_in_order(rendered):

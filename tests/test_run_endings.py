@@ -15,8 +15,9 @@ import pytest
 
 from suite.regress.__main__ import main as regress_main
 from suite.store.results import load_results
-from tests.conftest import REPO
+from tests.helpers import REPO
 
+pytestmark = [pytest.mark.dataset, pytest.mark.subprocess]  # pytest runs the suite in a child process
 CASES = ["--pyargs", "suite.cases"]
 
 

@@ -10,7 +10,6 @@ kernels on the same numbers as the run alone, dropout included (masks hash the r
 from __future__ import annotations
 
 import math
-from collections import defaultdict
 from dataclasses import replace
 
 import pytest
@@ -22,18 +21,10 @@ from suite.engine.trainer import train, train_stack
 from suite.engine.workbench import activation_record, serialize
 from suite.spec.chapter3 import ABLATIONS_LIST
 from suite.spec.config import TrainConfig
-from suite.spec.profiles import PROFILES
+from tests.helpers import GROUPS, SMALL
 
-SMALL = dict(hidden=(64,), epochs=2)
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """On a busy 2-core machine two threads for these tiny matmuls spin-wait: 10x slower."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+# One thread: on a busy 2-core machine two threads for these tiny matmuls spin-wait (10x slower).
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _same(stacked, alone, what: str = "") -> None:
@@ -46,22 +37,6 @@ def _same(stacked, alone, what: str = "") -> None:
             ), (what, key)
     for (name, mine), theirs in zip(stacked.model.state_dict().items(), alone.model.state_dict().values()):
         assert torch.equal(mine.nan_to_num(7.0), theirs.nan_to_num(7.0)), name
-
-
-def _every_variant() -> dict[tuple, list[tuple[str, TrainConfig]]]:
-    """The ci config of every variant of every ablation, narrowed, grouped by what a stack shares."""
-    groups = defaultdict(list)
-    for ablation in ABLATIONS_LIST:
-        for variant in ablation.variants:
-            cfg = ablation.config(variant.name, PROFILES["ci"])
-            cfg = replace(cfg, hidden=tuple(64 for _ in cfg.hidden), epochs=2)
-            groups[(cfg.hidden, cfg.batch_norm, min(cfg.batch_size, 512))].append(
-                (f"{ablation.name}/{variant.name}", cfg)
-            )
-    return groups
-
-
-GROUPS = _every_variant()
 
 
 @pytest.mark.parametrize("key", GROUPS, ids=str)

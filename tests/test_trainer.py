@@ -9,7 +9,9 @@ import torch
 from suite.engine.model import build_model
 from suite.engine.trainer import HISTORY_KEYS, train
 from suite.spec.config import TrainConfig
-from tests.test_stack import one_thread  # noqa: F401 - autouse: one thread on a busy 2-core machine
+
+# One thread: on a busy 2-core machine two threads for these tiny matmuls spin-wait (10x slower).
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def test_loss_falls_and_every_epoch_is_recorded(tiny):

@@ -3,15 +3,17 @@
     from suite.report.document import render
     render("reports/ci-sample")              # -> [.../report.html, .../report.pdf]
 
-Templates and the print stylesheet live in the repository's ``templates/`` folder. The HTML is
-self-contained (CSS and SVG inline), so it can be mailed or diffed on its own; the PDF is the
-same document laid out for A4.
+Templates and the print stylesheet are package data, ``suite/report/templates/``, read through
+``importlib.resources`` so that an installed wheel finds its own copy. The HTML is self-contained
+(CSS and SVG inline), so it can be mailed or diffed on its own; the PDF is the same document laid
+out for A4.
 """
 
 from __future__ import annotations
 
 import base64
 import os
+from importlib import resources
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
@@ -21,7 +23,13 @@ from suite.report import fmt
 from suite.report.content import build
 from suite.store.files import atomic_write
 
-TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+# suite/report/templates is a symlink to the repository's top-level templates/, where the developers'
+# guide keeps them; setuptools copies the files through it into the wheel (package-data in
+# pyproject.toml), and an editable install or a checkout reads them through it. A package-dir
+# mapping of templates/ onto suite.report.templates would keep the tree free of the link, but
+# setuptools' editable finder (pip install -e .) cannot import a mapped folder without __init__.py.
+# Resolved to a real folder: jinja2's FileSystemLoader and WeasyPrint's base_url want a path.
+TEMPLATES = Path(str(resources.files("suite.report") / "templates")).resolve()
 HTML_NAME, PDF_NAME = "report.html", "report.pdf"
 
 
