@@ -11,8 +11,9 @@ import math
 import pytest
 
 from suite.report.book import book_sections, compare, summary
-from suite.spec.book_values import BOOK_VALUES, METRICS, BookValue
+from suite.spec.book_values import BOOK_METRICS, BOOK_VALUES, BookValue
 from suite.spec.chapter3 import ABLATIONS
+from suite.spec.metrics import FRACTION, METRICS
 from suite.spec.profiles import PROFILES
 
 NOTEBOOKS = {
@@ -38,13 +39,13 @@ def book_epochs(value: BookValue) -> int:
 def test_every_value_names_an_existing_ablation_variant_metric_and_epoch(value):
     ablation = ABLATIONS[value.ablation]
     ablation.variant(value.variant)  # raises KeyError for a variant the spec lacks
-    assert value.metric in METRICS
+    assert value.metric in BOOK_METRICS
     assert 1 <= value.epoch <= book_epochs(value), "the book profile must reach the book's epoch"
 
 
 @pytest.mark.parametrize("value", BOOK_VALUES, ids=lambda v: f"{v.ablation}-{v.variant}-{v.metric}-{v.epoch}")
 def test_every_value_is_in_range_and_traceable(value):
-    if value.metric.endswith("acc"):
+    if METRICS[value.metric].unit is FRACTION:
         assert 0.05 <= value.value <= 1 and 0 < value.precision <= 0.02, "a fraction, read to within 2 points"
     elif value.metric == "lr":
         assert value.how_read == "printed" and value.precision == 0

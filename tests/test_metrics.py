@@ -1,12 +1,15 @@
 """The metric registry and every claim form, on hand-made runs that a wrong implementation fails."""
 
 import math
+from dataclasses import replace
 
 import pytest
 
+from suite.regress.table import format_table
+from suite.report import fmt
 from suite.spec.chapter3 import ABLATIONS
 from suite.spec.claims import Claim, judge
-from suite.spec.metrics import COMPARED, CURVES, METRICS, metric_value
+from suite.spec.metrics import COMPARED, CURVES, FRACTION, LOSS, METRICS, SECONDS, metric_value
 
 
 def run(seed, val_acc, train_acc=None, val_loss=None, train_eval_loss=None, weight=0.1):
@@ -30,14 +33,78 @@ def test_every_claim_reads_a_registered_metric():
     for ablation in ABLATIONS.values():
         for claim in ablation.claims:
             assert claim.metric in METRICS, f"{ablation.name}: {claim.metric}"
+            assert METRICS[claim.metric].of_runs, f"{ablation.name}: {claim.metric} is not read from a run"
 
 
 def test_the_registry_feeds_curves_and_the_nightly_check():
     assert [m.name for m in CURVES] == ["train_loss", "val_loss", "train_acc", "val_acc"]
-    assert {m.name: m.tolerance for m in COMPARED} == {"val_loss": 0.05, "train_acc": 0.02, "val_acc": 0.02}
+    assert {m.name: m.tolerance for m in COMPARED} == {
+        "val_loss": 0.05,
+        "train_acc": 0.02,
+        "val_acc": 0.02,
+        "time_s": 0.25,  # relative: a share of the baseline's time
+    }
     assert all(m.higher_is_better is not None for m in COMPARED)
+    assert METRICS["time_s"].unit.relative and not METRICS["time_s"].curve
     with pytest.raises(KeyError, match="unknown metric 'accuracy'"):
         metric_value(run(0, [0.5]), "accuracy")
+    with pytest.raises(KeyError, match="'time_s' is a variant's"):
+        metric_value(run(0, [0.5]), "time_s")
+
+
+@pytest.fixture
+def renamed(monkeypatch):
+    """Registry entries whose names say nothing of their units: only the unit may decide a format."""
+    fraction = replace(METRICS["val_acc"], name="holdout", label="Holdout", unit=FRACTION)
+    loss = replace(METRICS["val_loss"], name="fake_acc", label="Fake", unit=LOSS)
+    clock = replace(METRICS["time_s"], name="wall", label="Wall", unit=SECONDS)
+    for metric in (fraction, loss, clock):
+        monkeypatch.setitem(METRICS, metric.name, metric)
+    return fraction, loss, clock
+
+
+def test_a_metrics_unit_drives_how_the_report_writes_it(renamed):
+    fraction, loss, clock = renamed
+    nb = fmt.NB
+    assert fmt.metric_value(fraction, 0.8412) == f"84.1{nb}%"
+    assert fmt.metric_change(fraction, -0.06) == f"−6.0{nb}pp"
+    assert fmt.metric_tolerance(fraction, 0.02) == f"2.0{nb}pp"
+    assert fmt.metric_value(loss, 0.58) == "0.58" and fmt.metric_value(loss, math.inf) == "∞"
+    assert fmt.metric_change(loss, 0.0123) == "+0.012" and fmt.metric_tolerance(loss, 0.05) == "0.050"
+    assert fmt.metric_value(clock, 754.2) == f"12{nb}min 34{nb}s"
+    assert fmt.metric_change(clock, 0.5) == f"+50{nb}%" and fmt.metric_tolerance(clock, 0.25) == f"25{nb}% slower"
+    assert fmt.claim_value(0.5, {"metric": "holdout"}) == f"50.0{nb}%"
+    assert fmt.claim_value(0.05, {"metric": "holdout", "baseline": "b"}) == f"+5.0{nb}pp"
+    assert fmt.claim_value(0.5, {"metric": "fake_acc"}) == "0.500"
+    assert fraction.shown(0.5) == 50 and loss.shown(0.5) == 0.5
+
+
+def test_a_metrics_unit_drives_the_terminal_table(renamed):
+    fraction, _, clock = renamed
+    row = dict(kind="metric", ablation="a", variant="v", baseline=0.8, current=0.7, tolerance=0.02, status="OK")
+    report = {
+        "current": {"run_id": "r", "profile": "ci", "device": "cpu", "started": "s"},
+        "baseline": {"run_id": "b", "started": "s"},
+        "time_baseline": None,
+        "rows": [
+            {**row, "metric": fraction.name, "delta": -0.1},
+            {
+                **row,
+                "kind": "time",
+                "metric": clock.name,
+                "baseline": 10.0,
+                "current": 15.0,
+                "delta": 5.0,
+                "tolerance": 0.25,
+                "relative_delta": 0.5,
+            },
+        ],
+        "notes": [],
+        "counts": {"OK": 2},
+    }
+    lines = format_table(report).splitlines()
+    assert lines[-3].split() == ["a", "v", "holdout", "0.8000", "0.7000", "-0.1000", "0.0200", "OK"]
+    assert lines[-2].split() == ["a", "v", "wall", "10.0s", "15.0s", "+50%", "25%", "OK"]
 
 
 def test_gap_acc_is_training_minus_validation_at_the_epoch():

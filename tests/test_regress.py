@@ -164,6 +164,17 @@ def test_slowdown_is_caught_only_on_the_same_machine(tmp_path, history, capsys, 
         assert "time not compared" in out and "time_s" not in out
 
 
+@pytest.mark.parametrize("cpu", ["Test CPU 8-core", "Other CPU"])
+def test_rows_and_notes_carry_their_kind_and_subject(tmp_path, history, cpu):
+    report = check(load_run(make_run(tmp_path / "reports", "night-23", 23, cpu=cpu)), history)
+    kinds = {row["kind"] for row in report["rows"]}
+    assert kinds == ({"metric", "claim", "time"} if cpu.startswith("Test") else {"metric", "claim"})
+    for row in report["rows"]:
+        assert ("claim" in row) == (row["kind"] == "claim") and ("metric" in row) != ("claim" in row)
+        assert row["kind"] != "time" or (row["metric"] == "time_s" and "relative_delta" in row)
+    assert [n["kind"] for n in report["notes"]] == ([] if cpu.startswith("Test") else ["time_not_compared"])
+
+
 def test_pass_to_fail_verdict_is_caught(tmp_path, history, capsys):
     # raw pixels get better (IMPROVED), which makes "scaled beats raw by 0.05" FAIL: a regression
     current = make_run(tmp_path / "reports", "night-23", 23, shift={("raw", "val_acc"): 0.48})
@@ -242,6 +253,20 @@ def test_only_runs_of_the_same_profile_and_complete_runs_are_baselines(tmp_path,
         "regress: not stored: the run killed is 'interrupted', only complete runs are kept"
     ]
     assert not (history / "ci-cpu" / "killed").exists()
+    out_json = tmp_path / "killed.json"
+    assert main([str(killed), "--history", str(history), "--store", "--json", str(out_json)]) == 2
+    report = json.loads(out_json.read_text())
+    stored_note = [n for n in report["notes"] if n["kind"] == "not_stored"]
+    assert stored_note == [
+        {
+            "kind": "not_stored",
+            "run_id": "killed",
+            "status": "interrupted",
+            "error": None,
+            "text": "not stored: the run killed is 'interrupted', only complete runs are kept",
+        }
+    ]
+    capsys.readouterr()
     current = make_run(tmp_path / "reports", "night-22", 22, shift={("scaled", "val_acc"): -0.2})
     assert main([str(current), "--history", str(history)]) == 0
     assert "every row is NEW" in capsys.readouterr().out

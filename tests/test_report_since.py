@@ -123,3 +123,43 @@ def test_a_comparison_of_another_run_is_refused(tmp_path):
     (run / "regress.json").write_text(json.dumps(raw))
     with pytest.raises(ResultsError, match=r"regress\.json.*compares run nightly-19990101"):
         build(run)
+
+
+def test_the_section_reads_kinds_not_the_notes_wording(tmp_path):
+    """Rows and notes round-trip through regress.json by kind: rewording every note's text changes
+    nothing the section derives from a kind, and an unknown kind of note shows its text."""
+    run = compared_run(tmp_path)
+    raw = json.loads((run / "regress.json").read_text())
+    claims = [row for row in raw["rows"] if row["kind"] == "claim"]
+    assert claims and all("claim" in row and "metric" not in row for row in claims)
+    assert {row["kind"] for row in raw["rows"]} == {"metric", "time", "claim"}
+    raw["notes"] = [
+        {"kind": "ablation_missing", "ablation": "l2", "text": "reworded"},
+        {"kind": "time_not_compared", "text": "reworded"},
+        {"kind": "ablation_missing", "ablation": "depth", "text": "reworded"},
+        {"kind": "something_new", "text": "a note of a kind this report does not know"},
+    ]
+    (run / "regress.json").write_text(json.dumps(raw))
+    since = build(run)["since"]
+    assert since["notes"] == [
+        "not in this run, not compared: L2 regularization, Depth",
+        "a note of a kind this report does not know",
+    ]
+    shown = [row for row in since["rows"] if row["kind"] == "claim"]
+    assert [row["claim"] for row in shown] == [row["claim"] for row in claims]
+    assert all(row["metric"] is None for row in shown)
+    time = next(row for row in since["rows"] if row["kind"] == "time")
+    assert time["what"] == "Training time" and time["allowed"] == f"25{fmt.NB}% slower"
+
+
+@pytest.mark.parametrize("part", ["rows", "notes"])
+def test_a_comparison_written_before_kinds_is_one_clear_error(tmp_path, part):
+    run = compared_run(tmp_path)
+    raw = json.loads((run / "regress.json").read_text())
+    raw["notes"] = [{"kind": "time_not_compared", "text": "time not compared: ..."}]
+    raw[part][0] = (
+        "time not compared: ..." if part == "notes" else {k: v for k, v in raw[part][0].items() if k != "kind"}
+    )
+    (run / "regress.json").write_text(json.dumps(raw))
+    with pytest.raises(ResultsError, match=r"regress\.json.*no kind.*write it again with python -m suite\.regress"):
+        build(run)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import suite.regress as regress
 from suite.regress import TOLERANCE, nightly
+from suite.regress.kinds import NoteKind
 from suite.regress.table import format_table
 from suite.store.files import ResultsError
 
@@ -58,7 +59,8 @@ def main(argv: list[str] | None = None) -> int:
     if report["regressed"]:
         return 1
     if args.store and not report["stored"]:
-        print(f"regress: {report['notes'][-1]}", file=sys.stderr)
+        why = [note["text"] for note in report["notes"] if note["kind"] == NoteKind.NOT_STORED]
+        print(f"regress: {why[-1]}", file=sys.stderr)
         return 2
     return 0
 

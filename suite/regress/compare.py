@@ -13,12 +13,25 @@ from collections import Counter
 from pathlib import Path
 from statistics import fmean, stdev
 
-from suite.regress.history import METRICS, Run, earlier_runs, find_run, history_runs, load_run, store, unstorable_reason
-from suite.spec.metrics import COMPARED
-from suite.spec.metrics import METRICS as METRIC_INFO
+from suite.regress.history import (
+    SEED_MEANS,
+    ClaimOutcome,
+    Run,
+    VariantTime,
+    earlier_runs,
+    find_run,
+    history_runs,
+    load_run,
+    store,
+    unstorable_reason,
+)
+from suite.regress.kinds import NoteKind, RowKind
+from suite.spec.metrics import METRICS
 from suite.store.files import RESULTS_FILE, ResultsError, atomic_write_json
 
-TOLERANCE = {**{m.name: m.tolerance for m in COMPARED}, "time": 0.25}  # time: relative
+TIME = METRICS["time_s"]
+# "time": the name --tolerance and regress.json have always given time_s's tolerance (relative)
+TOLERANCE = {**{m: METRICS[m].tolerance for m in SEED_MEANS}, "time": TIME.tolerance}
 SPREAD_K = 3.0
 
 
@@ -49,12 +62,14 @@ def _status(ref, cur, allowed: float, higher: bool) -> str:
     return "REGRESSED" if gain < -allowed else "IMPROVED" if gain > allowed else "OK"
 
 
-def _row(ablation, variant, metric, ref, cur, tolerance, status, **extra) -> dict:
+def _row(kind, ablation, variant, subject: dict, ref, cur, tolerance, status, **extra) -> dict:
+    """One row of the comparison; SUBJECT names what it compares: {"metric": ...} or {"claim": ...}."""
     delta = cur - ref if isinstance(ref, float) and isinstance(cur, float) else None
     return dict(
+        kind=kind,
         ablation=ablation,
         variant=variant,
-        metric=metric,
+        **subject,
         baseline=ref,
         current=cur,
         delta=delta,
@@ -64,31 +79,37 @@ def _row(ablation, variant, metric, ref, cur, tolerance, status, **extra) -> dic
     )
 
 
+def _one_clock(old: VariantTime | None, new: VariantTime) -> tuple[float | None, float]:
+    """Both runs' times by one clock: pytest-benchmark's mean when both have one, else duration_s."""
+    if old is not None and old.benchmark_mean_s is not None and new.benchmark_mean_s is not None:
+        return old.benchmark_mean_s, new.benchmark_mean_s
+    return (old.duration_s if old is not None else None), new.duration_s
+
+
 def _variant_rows(key, current, base, spread_runs, time_base, tol) -> list[dict]:
     rows = []
-    for metric in METRICS:
+    for metric in SEED_MEANS:
         ref, cur = _mean(base.stats.get(key, {}).get(metric)), _mean(current.stats.get(key, {}).get(metric))
         n_now = len(current.stats.get(key, {}).get(metric) or ())
         allowed = max(tol[metric], SPREAD_K * _spread(key, metric, spread_runs, n_now))
-        rows.append(
-            _row(*key, metric, ref, cur, allowed, _status(ref, cur, allowed, METRIC_INFO[metric].higher_is_better))
-        )
+        status = _status(ref, cur, allowed, METRICS[metric].higher_is_better)
+        rows.append(_row(RowKind.METRIC, *key, {"metric": metric}, ref, cur, allowed, status))
     if time_base is not None and key in current.times:
-        old, cur = time_base.times.get(key), current.times[key]
-        clock = 0 if old is not None and old[0] is not None and cur[0] is not None else 1  # one clock for both
-        ref, cur = old and old[clock], cur[clock]
+        ref, cur = _one_clock(time_base.times.get(key), current.times[key])
         change = (cur / ref - 1 if ref > 0 else 0.0) if ref is not None else None
-        status = "NEW" if ref is None else _status(0.0, -change, tol["time"], True)  # slower = a loss
-        rows.append(_row(*key, "time_s", ref, cur, tol["time"], status, relative_delta=change))
+        status = "NEW" if ref is None else _status(0.0, change, tol["time"], TIME.higher_is_better)
+        rows.append(
+            _row(RowKind.TIME, *key, {"metric": TIME.name}, ref, cur, tol["time"], status, relative_delta=change)
+        )
     return rows
 
 
-def _verdict_status(ref: tuple | None, cur: tuple | None) -> str:
+def _verdict_status(ref: ClaimOutcome | None, cur: ClaimOutcome | None) -> str:
     if ref is None or cur is None:
         return "NEW" if ref is None else "MISSING"
-    if ref[0] == cur[0]:
+    if ref.outcome == cur.outcome:
         return "OK"
-    if ref[1] and cur[1]:
+    if ref.asserted and cur.asserted:
         return "REGRESSED" if cur[0] == "FAIL" else "IMPROVED"
     return "CHANGED"
 
@@ -107,12 +128,17 @@ def compare(
             rows += _variant_rows(key, current, ref, spread_runs, time_base, tol)
         for key in dict.fromkeys(k for k in [*current.verdicts, *ref.verdicts] if k[0] == name):
             old, new = ref.verdicts.get(key), current.verdicts.get(key)
-            rows.append(
-                _row(name, "-", f"claim: {key[1]}", old and old[0], new and new[0], None, _verdict_status(old, new))
-            )
-    notes = [f"not in this run, not compared: {n}" for n in ref.ablations if n not in current.ablations]
+            outcomes = (old and old.outcome, new and new.outcome)
+            rows.append(_row(RowKind.CLAIM, name, "-", {"claim": key[1]}, *outcomes, None, _verdict_status(old, new)))
+    notes = [
+        _note(NoteKind.ABLATION_MISSING, f"not in this run, not compared: {n}", ablation=n)
+        for n in ref.ablations
+        if n not in current.ablations
+    ]
     if time_base is None:
-        notes.append("time not compared: no earlier run of this profile on this machine")
+        notes.append(
+            _note(NoteKind.TIME_NOT_COMPARED, "time not compared: no earlier run of this profile on this machine")
+        )
     counts = Counter(row["status"] for row in rows)
     return {
         "current": _describe(current),
@@ -126,6 +152,11 @@ def compare(
         "notes": notes,
         "trend": _trend(current, earlier),
     }
+
+
+def _note(kind: str, text: str, **subject) -> dict:
+    """A note of the comparison: its kind and subject for a program, its text for a person."""
+    return {"kind": kind, **subject, "text": text}
 
 
 def _describe(run: Run) -> dict:
@@ -144,9 +175,9 @@ def _trend(current: Run, earlier: list[Run]) -> dict:
     runs = [*earlier, current]
     series: dict = {}
     for key in current.stats:
-        values = {m: [_mean(r.stats.get(key, {}).get(m)) for r in runs] for m in METRICS}
-        values["time_s"] = [
-            r.times[key][1] if key in r.times and r.machine == current.machine else None for r in runs
+        values = {m: [_mean(r.stats.get(key, {}).get(m)) for r in runs] for m in SEED_MEANS}
+        values[TIME.name] = [
+            r.times[key].duration_s if key in r.times and r.machine == current.machine else None for r in runs
         ]  # duration_s: every run has one
         series.setdefault(key[0], {})[key[1]] = values
     return {"runs": [{**_describe(r), "same_machine": r.machine == current.machine} for r in runs], "series": series}
@@ -187,7 +218,10 @@ def nightly(
     if keep and current.status == "complete":
         report["stored"] = str(store(current.path, history))
     elif keep:
-        report["notes"].append(f"not stored: {unstorable_reason(current)}")
+        why = f"not stored: {unstorable_reason(current)}"
+        report["notes"].append(
+            _note(NoteKind.NOT_STORED, why, run_id=current.run_id, status=current.status, error=current.error)
+        )
     if json_path:
         atomic_write_json(json_path, report)
     return report

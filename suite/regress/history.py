@@ -15,13 +15,26 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from suite.spec.metrics import COMPARED, metric_value
 from suite.store.files import BENCHMARK_FILE, RESULTS_FILE, ResultsError, umask
 from suite.store.results import load_results, read_benchmark
 
-METRICS = tuple(m.name for m in COMPARED)
+SEED_MEANS = tuple(m.name for m in COMPARED if m.of_runs)  # compared as means over seeds; time per variant
 BAD = (KeyError, TypeError, IndexError, ValueError, AttributeError)  # what a wrongly shaped file raises
+
+
+class VariantTime(NamedTuple):
+    """How long a variant trained, by both clocks: a comparison uses one clock for both runs."""
+
+    benchmark_mean_s: float | None  # pytest-benchmark's mean, when benchmark.json has the variant
+    duration_s: float  # results.json's: every run has one
+
+
+class ClaimOutcome(NamedTuple):
+    outcome: str  # PASS, FAIL, REPRODUCED, NOT REPRODUCED, ...
+    asserted: bool  # an asserted claim's flip fails the nightly; a reported one's is only CHANGED
 
 
 @dataclass
@@ -37,8 +50,8 @@ class Run:
     profile: tuple  # name, train_size, val_size: the same name with other sizes is another profile
     machine: tuple  # device type, cpu, cpu_count, gpu
     stats: dict  # (ablation, variant) -> {metric: [final value per seed]}
-    times: dict  # (ablation, variant) -> (pytest-benchmark mean or None, duration_s)
-    verdicts: dict  # (ablation, claim text) -> (outcome, asserted)
+    times: dict  # (ablation, variant) -> VariantTime
+    verdicts: dict  # (ablation, claim text) -> ClaimOutcome
     error: str | None = None  # why the run ended with status "error"
 
 
@@ -71,10 +84,10 @@ def _extract(ablations: dict, bench: dict) -> tuple[dict, dict, dict]:
     stats, times, verdicts = {}, {}, {}
     for name, entry in ablations.items():
         for variant, record in entry["variants"].items():
-            stats[name, variant] = {m: [metric_value(run, m) for run in record["runs"]] for m in METRICS}
-            times[name, variant] = (bench.get((name, variant)), float(record["duration_s"]))
+            stats[name, variant] = {m: [metric_value(run, m) for run in record["runs"]] for m in SEED_MEANS}
+            times[name, variant] = VariantTime(bench.get((name, variant)), float(record["duration_s"]))
         for verdict in entry["verdicts"]:
-            verdicts[name, verdict["claim"]] = (verdict["outcome"], bool(verdict["asserted"]))
+            verdicts[name, verdict["claim"]] = ClaimOutcome(verdict["outcome"], bool(verdict["asserted"]))
     return stats, times, verdicts
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from suite.regress.kinds import RowKind
+from suite.spec.metrics import METRICS
 from suite.spec.numfmt import cell, share
 
 
@@ -17,11 +19,11 @@ def format_table(report: dict) -> str:
         lines.append(f"time vs:  {timed['run_id']} (same machine)")
     header = ("ablation", "variant", "metric", "baseline", "current", "delta", "tolerance", "status")
     table = [header] + [
-        (r["ablation"], r["variant"], _short(r["metric"]), *_cells(r), r["status"]) for r in report["rows"]
+        (r["ablation"], r["variant"], _short(_compared(r)), *_cells(r), r["status"]) for r in report["rows"]
     ]
     widths = [max(len(row[i]) for row in table) for i in range(len(header))]
     lines += ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in table]
-    lines += [f"note: {note}" for note in report["notes"]]
+    lines += [f"note: {note['text']}" for note in report["notes"]]
     lines += [f"stored: {report['stored']}"] if report.get("stored") else []
     lines.append(", ".join(f"{n} {s}" for s, n in sorted(report["counts"].items())) or "nothing compared")
     return "\n".join(lines)
@@ -31,11 +33,16 @@ def _short(text: str, width: int = 56) -> str:  # a claim's full text is in the 
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+def _compared(row: dict) -> str:
+    return f"claim: {row['claim']}" if row["kind"] == RowKind.CLAIM else row["metric"]
+
+
 def _cells(row: dict) -> tuple[str, ...]:
-    if row["metric"] == "time_s":
+    unit = METRICS[row["metric"]].unit if row["kind"] != RowKind.CLAIM else None
+    if unit is not None and unit.relative:  # the change and its tolerance are shares of the baseline
         return (
-            cell(row["baseline"], "s"),
-            cell(row["current"], "s"),
+            cell(row["baseline"], unit.abbreviation),
+            cell(row["current"], unit.abbreviation),
             share(row["relative_delta"], signed=True),
             share(row["tolerance"]),
         )

@@ -19,17 +19,10 @@ from dataclasses import dataclass
 from suite.report import fmt
 from suite.spec.book_values import BOOK_VALUES, BookValue
 from suite.spec.chapter3 import ABLATIONS
-from suite.spec.metrics import metric_value
+from suite.spec.metrics import METRICS, metric_value
 
 COMPARABLE_PROFILE = "book"
 NOT_COMPARABLE = "not comparable (protocol differs: 6k images, fewer epochs)"
-SHORT = {
-    "val_acc": "val. acc.",
-    "train_acc": "train acc.",
-    "val_loss": "val. loss",
-    "train_loss": "train loss",
-    "lr": "learning rate",
-}
 TABLE_METRICS = {"val_acc": "val.", "train_acc": "train", "val_loss": "loss"}  # the table's book column
 TOLERANCE = 1e-9  # a printed learning rate equals the run's float exactly, give or take rounding
 
@@ -69,36 +62,37 @@ def compare(book: BookValue, runs: list[dict], profile: str, epochs: int | None 
     return Comparison(book, seeds, "outside", min(abs(book.value - s) for s in seeds))
 
 
-def value_text(metric: str, value: float) -> str:
-    return fmt.percent(value) if metric.endswith("acc") else fmt.number(value)
+def value_text(metric: str, value: float, *, unit: bool = True) -> str:
+    return fmt.metric_value(METRICS[metric], value, unit=unit)
 
 
 def _spread_text(c: Comparison) -> str:
     if len(c.seeds) == 1 or c.low == c.high:
         return value_text(c.book.metric, c.low)
-    low, high = value_text(c.book.metric, c.low), value_text(c.book.metric, c.high)
-    return f"{low.removesuffix(fmt.NB + '%')}–{high}"
+    return f"{value_text(c.book.metric, c.low, unit=False)}–{value_text(c.book.metric, c.high)}"
+
+
+def _amount(metric: str, size: float) -> str:
+    """A reading precision or a distance: in the unit's difference symbol where it has one
+    ('0.4 pp'), else to two significant digits ('0.012')."""
+    style = METRICS[metric].unit.difference
+    return fmt.styled(style, size) if style.symbol else fmt.number(size, 2)
 
 
 def _precision_text(book: BookValue) -> str:
-    if not book.precision:
-        return "printed"
-    if book.metric.endswith("acc"):
-        return f"±{fmt.NB}{book.precision * 100:.1f}{fmt.NB}pp"
-    return f"±{fmt.NB}{fmt.number(book.precision, 2)}"
+    return f"±{fmt.NB}{_amount(book.metric, book.precision)}" if book.precision else "printed"
 
 
 def _distance_text(c: Comparison) -> str:
     side = "above" if c.book.value > c.high else "below"
-    size = f"{c.distance * 100:.1f}{fmt.NB}pp" if c.book.metric.endswith("acc") else fmt.number(c.distance, 2)
-    return f"{size} {side} the seeds"
+    return f"{_amount(c.book.metric, c.distance)} {side} the seeds"
 
 
 def describe(c: Comparison) -> str:
     """'val. acc. at epoch 10: book 85.3 % (±0.3 pp), this run 84.1–84.9 %: 0.4 pp above the seeds'."""
     book = c.book
     head = (
-        f"{SHORT.get(book.metric, book.metric)} at epoch {book.epoch}: book "
+        f"{METRICS[book.metric].short} at epoch {book.epoch}: book "
         f"{value_text(book.metric, book.value)} ({_precision_text(book)})"
     )
     if c.state == "not run":
@@ -155,10 +149,10 @@ def _points(label: str, comparisons: list[Comparison]) -> list[dict]:
             "variant": label,
             "metric": c.book.metric,
             "epoch": c.book.epoch,
-            "value": c.book.value * 100 if c.book.metric.endswith("acc") else c.book.value,
+            "value": METRICS[c.book.metric].shown(c.book.value),
         }
         for c in comparisons
-        if c.state not in ("not reached", "not run") and c.book.metric != "lr"
+        if c.state not in ("not reached", "not run") and METRICS[c.book.metric].curve
     ]
 
 
@@ -208,7 +202,7 @@ def summary(comparisons: list[tuple[str, str, Comparison]], comparable: bool) ->
     text = f"{len(judged) - len(outside)} of {len(judged)} book values reproduced within the seed spread"
     if outside:
         text += "; not: " + "; ".join(
-            f"{a} / {label}: {SHORT.get(c.book.metric, c.book.metric)} at epoch {c.book.epoch} ({_distance_text(c)})"
+            f"{a} / {label}: {METRICS[c.book.metric].short} at epoch {c.book.epoch} ({_distance_text(c)})"
             for a, label, c in outside
         )
     skipped = len([c for _, _, c in comparisons if c.state == "not compared"])

@@ -13,11 +13,11 @@ import math
 from datetime import datetime
 from statistics import fmean, stdev
 
-from suite.spec.metrics import METRICS
+from suite.spec.metrics import METRICS, Metric, Style
 
 MISSING = "–"
 NB = "\u00a0"  # no-break space: a unit never wraps away from its number, nor ± from the mean
-ACCURACY_METRICS = {m.name for m in METRICS.values() if m.accuracy}
+SHARE = Style(100, 1, "%")  # a relative difference, a share of the baseline's value
 
 
 def finite(value) -> bool:
@@ -71,16 +71,6 @@ def mean_spread(values: list[float]) -> tuple[float, float]:
     return fmean(values), (stdev(values) if len(values) > 1 else 0.0)
 
 
-def _scaled(metric: str, baseline: str | None, relative: bool) -> tuple[float, str, int]:
-    """(factor, unit, decimals) a claim's statistic is shown in."""
-    if relative:
-        return 100.0, NB + "%", 1
-    if metric in ACCURACY_METRICS:
-        # An accuracy minus an accuracy is a difference of percentages: percentage points.
-        return 100.0, NB + ("pp" if baseline or metric == "gap_acc" else "%"), 1
-    return 1.0, "", 3
-
-
 def _fixed(value: float, decimals: int, signed: bool) -> str:
     if not finite(value):
         return number(value)
@@ -91,16 +81,18 @@ def _fixed(value: float, decimals: int, signed: bool) -> str:
 
 
 def claim_value(value: float, claim: dict, *, signed: bool | None = None, unit: bool = True) -> str:
-    """A claim's statistic in the claim's unit: percent, percentage points, or as measured."""
-    metric, baseline, relative = claim["metric"], claim.get("baseline"), claim.get("relative", False)
-    if metric == "lr" or (metric == "weight_abs_mean" and not relative):
-        return number(value, 3)
-    factor, suffix, decimals = _scaled(metric, baseline, relative)
+    """A claim's statistic in the metric's unit: percent, percentage points, or as measured.
+
+    Written as a difference is (a loss to fixed decimals), in the symbol of one value when the claim
+    reads one variant (an accuracy in percent) and of a difference when it has a baseline (points)."""
+    metric, baseline, relative = METRICS[claim["metric"]], claim.get("baseline"), claim.get("relative", False)
+    style = SHARE if relative else metric.unit.difference
+    symbol = style.symbol if relative or baseline else metric.unit.value.symbol
     if signed is None:
-        signed = bool(baseline) or metric == "gap_acc"
-    if not finite(value):
-        return number(value)
-    return _fixed(value * factor, decimals, signed) + (suffix if unit else "")
+        signed = bool(baseline) or metric.unit.signed
+    if not finite(value) or style.decimals is None:
+        return number(value, style.digits)
+    return _fixed(value * style.scale, style.decimals, signed) + (NB + symbol if unit and symbol else "")
 
 
 def claim_bound(claim: dict) -> str:
@@ -180,15 +172,41 @@ def signed(value: float, factor: float, decimals: int, unit: str) -> str:
     return text.replace("-", "−") + NB + unit if unit else text.replace("-", "−")
 
 
-def comparison_value(metric: str, value: float | None) -> str:
-    """A metric's value in the nightly comparison: percent, a duration, or a plain number."""
+def styled(style: Style, value, *, unit: bool = True) -> str:
+    """VALUE in STYLE: '84.1 %' (fixed decimals and a symbol) or '0.452' (significant digits)."""
     if value is None:
         return MISSING
-    if metric.endswith("acc"):
-        return percent(value)
-    if metric == "time_s":
-        return duration(value)
-    return number(value, 3) if finite(value) and abs(value) < 1000 else number(value)
+    if not finite(value) or style.decimals is None:
+        return number(value, style.digits)
+    return _fixed(value * style.scale, style.decimals, False) + (NB + style.symbol if unit and style.symbol else "")
+
+
+def metric_value(metric: Metric, value: float | None, *, unit: bool = True) -> str:
+    """A value of METRIC in its unit: '84.1 %', '0.452', '12 min 34 s'."""
+    if value is None:
+        return MISSING
+    return duration(value) if metric.unit.clock else styled(metric.unit.value, value, unit=unit)
+
+
+def metric_change(metric: Metric, change: float | None) -> str:
+    """A change since a baseline with its sign: '−6.0 pp', '+0.012', '+3 %' (relative for a time)."""
+    if change is None:
+        return MISSING
+    style = metric.unit.difference
+    if style.decimals is None:
+        return number(change, style.digits)
+    return signed(change, style.scale, style.decimals, style.symbol)
+
+
+def metric_tolerance(metric: Metric, tolerance: float | None) -> str:
+    """An allowed change: '2.0 pp', '0.050', '25 % slower'."""
+    if tolerance is None:
+        return MISSING
+    style, worse = metric.unit.difference, metric.unit.worse
+    if style.decimals is None:
+        return number(tolerance, style.digits)
+    text = f"{tolerance * style.scale:.{style.decimals}f}"
+    return text + (NB + style.symbol if style.symbol else "") + (" " + worse if worse else "")
 
 
 def date(iso: str | None, short: bool = False) -> str:

@@ -26,7 +26,7 @@ import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
 
-from suite.spec.metrics import CURVES as METRIC_CURVES  # noqa: E402
+from suite.spec.metrics import CURVES, LOSS, METRICS  # noqa: E402
 
 PALETTE = sns.color_palette("colorblind").as_hex()
 WIDTH_IN = 6.7  # the text width of an A4 page with 2 cm margins
@@ -43,7 +43,7 @@ RC = {
     "lines.linewidth": 1.5,
 }
 BOOK_MARKER = dict(marker="D", s=20, edgecolors="#1d1d1f", linewidths=0.8, zorder=6)  # the book's values
-CURVES = [(m.name, m.label) for m in METRIC_CURVES]
+FRAMED = [*CURVES, METRICS["lr"]]  # the curves, and the learning rate for its own figure
 
 
 def color(index: int) -> str:
@@ -84,18 +84,11 @@ def _frame(section: dict) -> pd.DataFrame:
     for variant in section["variants"]:
         for run in variant["runs"]:
             history = run["history"]
-            for metric, _ in CURVES + [("lr", "")]:
-                for epoch, value in enumerate(history.get(metric, []), 1):
-                    if metric.endswith("acc"):
-                        value = value * 100
+            for metric in FRAMED:
+                for epoch, value in enumerate(history.get(metric.name, []), 1):
+                    finite = isinstance(value, (int, float)) and math.isfinite(value)
                     rows.append(
-                        (
-                            variant["label"],
-                            run["seed"],
-                            epoch,
-                            metric,
-                            value if isinstance(value, (int, float)) and math.isfinite(value) else np.nan,
-                        )
+                        (variant["label"], run["seed"], epoch, metric.name, metric.shown(value) if finite else np.nan)
                     )
     return pd.DataFrame(rows, columns=["variant", "seed", "epoch", "metric", "value"])
 
@@ -120,9 +113,9 @@ def curves(section: dict) -> str:
     ran = [v["label"] for v in section["variants"] if v["runs"]]
     palette = _palette(section)
     fig, axes = plt.subplots(2, 2, figsize=(WIDTH_IN, 3.4), sharex=True)
-    for ax, (metric, title) in zip(axes.flat, CURVES):
+    for ax, metric in zip(axes.flat, CURVES):
         sns.lineplot(
-            data=frame[frame.metric == metric],
+            data=frame[frame.metric == metric.name],
             x="epoch",
             y="value",
             hue="variant",
@@ -136,11 +129,11 @@ def curves(section: dict) -> str:
             legend=False,
             ax=ax,
         )
-        ax.set_title(title)
+        ax.set_title(metric.label)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.set_ylabel("accuracy (%)" if metric.endswith("acc") else "cross-entropy loss")
-        _book_points(ax, section, metric, palette)
-    losses = frame[frame.metric.isin(["train_loss", "val_loss"])]["value"].dropna()
+        ax.set_ylabel(metric.unit.axis)
+        _book_points(ax, section, metric.name, palette)
+    losses = frame[frame.metric.isin([m.name for m in CURVES if m.unit is LOSS])]["value"].dropna()
     if len(losses) and losses.min() > 0 and losses.max() / losses.min() > 30:
         for ax in axes[0]:  # a diverging variant would flatten every other curve
             ax.set_yscale("log")

@@ -15,17 +15,17 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+from suite.regress.kinds import NoteKind, RowKind
 from suite.report import fmt
 from suite.report.sections import OUTCOME_CLASS
-from suite.spec.metrics import COMPARED
-from suite.spec.metrics import METRICS as METRIC_INFO
+from suite.spec.metrics import COMPARED, METRICS
 from suite.store.files import ResultsError, read_json
 
 REGRESS_FILE = "regress.json"
 STATUSES = ("REGRESSED", "IMPROVED", "CHANGED", "MISSING", "NEW", "OK")  # also the order of the table
 STATUS_CLASS = {"REGRESSED": "regressed", "IMPROVED": "improved", "OK": "ok"}  # the rest: neutral
-METRICS = [(m.name, m.label) for m in COMPARED] + [("time_s", "Training time")]
-METRIC_TEXT = dict(METRICS)
+OVERVIEW_COLUMNS = [m.name for m in COMPARED]  # the compact table's cells per variant, in the registry's order
+TREND_METRIC = METRICS["val_acc"]  # what the trend figure draws over the stored runs
 OTHER_WORDS = {
     "IMPROVED": ("improvement", "improvements"),
     "CHANGED": ("reported claim changed", "reported claims changed"),
@@ -45,25 +45,9 @@ def _number(value) -> float | None:
     return float(value)
 
 
-def _change(row: dict) -> str:
+def _change(row: dict, metric) -> str:
     """The change in the metric's unit: pp for accuracies, relative for time, plain for a loss."""
-    metric = row["metric"]
-    if metric == "time_s":
-        relative = _number(row.get("relative_delta"))
-        return fmt.MISSING if relative is None else fmt.signed(relative, 100, 0, "%")
-    delta = _number(row.get("delta"))
-    if delta is None:
-        return fmt.MISSING
-    return fmt.signed(delta, 100, 1, "pp") if metric.endswith("acc") else fmt.signed(delta, 1, 3, "")
-
-
-def _allowed(row: dict) -> str:
-    tolerance = _number(row.get("tolerance"))
-    if tolerance is None:
-        return fmt.MISSING
-    if row["metric"] == "time_s":
-        return f"{tolerance * 100:.0f}{fmt.NB}% slower"
-    return f"{tolerance * 100:.1f}{fmt.NB}pp" if row["metric"].endswith("acc") else f"{tolerance:.3f}"
+    return fmt.metric_change(metric, _number(row.get("relative_delta" if metric.unit.relative else "delta")))
 
 
 class _Names:
@@ -90,16 +74,31 @@ class _Names:
 
 
 def _notes(notes: list, names: _Names) -> list[str]:
-    """The comparison's notes, one line per kind: 'not in this run, not compared: Depth, Dropout'."""
-    kinds: dict = {}
-    for note in map(str, notes):
-        kind, _, what = note.partition(": ")
-        if kind == "time not compared":  # the "Training time against" line says it already
+    """The comparison's notes for a reader: the ablations not in this run on one line, 'not in this
+    run, not compared: Depth, Dropout', where the first of them was; any other note as its text."""
+    lines: list[str | None] = []
+    missing: list[str] = []
+    for note in notes:
+        kind = _kind(note)
+        if kind == NoteKind.TIME_NOT_COMPARED:  # the "Training time against" line says it already
             continue
-        if kind == "not in this run, not compared":
-            what = names.section(what)["title"]
-        kinds.setdefault(kind, []).append(what)
-    return [f"{kind}: {', '.join(whats)}" if all(whats) else kind for kind, whats in kinds.items()]
+        if kind == NoteKind.ABLATION_MISSING:
+            if not missing:
+                lines.append(None)
+            missing.append(names.section(str(note["ablation"]))["title"])
+        else:
+            lines.append(str(note["text"]))
+    return [f"not in this run, not compared: {', '.join(missing)}" if line is None else line for line in lines]
+
+
+def _kind(item) -> str:
+    """The kind of a row or note; one line for a file written before they had one."""
+    if not isinstance(item, dict) or "kind" not in item:
+        raise ValueError(
+            "no kind in a row or note: written before regress.json had kinds; write it again with "
+            "python -m suite.regress RUN --history HISTORY --json RUN/regress.json"
+        )
+    return str(item["kind"])
 
 
 def _heading(section: dict) -> str:
@@ -107,47 +106,50 @@ def _heading(section: dict) -> str:
 
 
 def _row(row: dict, names: _Names) -> dict:
-    status = row["status"]
+    kind, status = _kind(row), row["status"]
     if status not in STATUSES:
         raise ValueError(f"unknown status {status!r}")
-    metric = str(row["metric"])
     section = names.section(str(row["ablation"]))
     out = {
         "section": section,
         "heading": _heading(section),
         "status": status,
         "status_class": STATUS_CLASS.get(status, "neutral"),
-        "metric": metric,
+        "kind": kind,
     }
-    if metric.startswith("claim: "):
+    if kind == RowKind.CLAIM:
         old, new = row["baseline"], row["current"]
         for verdict in (old, new):
             if verdict is not None and not isinstance(verdict, str):
                 raise ValueError(f"not a verdict: {verdict!r}")
+        claim = str(row["claim"])
         out.update(
-            kind="claim",
-            claim=metric.removeprefix("claim: "),
+            metric=None,
+            claim=claim,
             variant=None,
-            what=metric.removeprefix("claim: "),
+            what=claim,
             baseline={"text": old, "cls": OUTCOME_CLASS.get(old, "not-run")} if old else None,
             current={"text": new, "cls": OUTCOME_CLASS.get(new, "not-run")} if new else None,
             change=fmt.MISSING,
             allowed=fmt.MISSING,
         )
         return out
-    if metric not in METRIC_TEXT:
-        raise ValueError(f"unknown metric {metric!r}")
+    if kind not in (RowKind.METRIC, RowKind.TIME):
+        raise ValueError(f"unknown row kind {kind!r}")
+    metric = METRICS.get(str(row["metric"]))
+    if metric is None or metric.tolerance is None:
+        raise ValueError(f"unknown metric {row['metric']!r}")
     base, cur = _number(row["baseline"]), _number(row["current"])
     out.update(
-        kind="metric",
+        metric=metric.name,
         variant=names.variant(section["name"], str(row["variant"])),
-        what=METRIC_TEXT[metric],
+        what=metric.label,
         baseline_value=base,
         current_value=cur,
-        baseline=fmt.comparison_value(metric, base),
-        current=fmt.comparison_value(metric, cur),
-        change=_change(row),
-        allowed=_allowed(row),
+        baseline=fmt.metric_value(metric, base),
+        current=fmt.metric_value(metric, cur),
+        change=_change(row, metric),
+        allowed=fmt.metric_tolerance(metric, _number(row.get("tolerance"))),
     )
     return out
 
@@ -169,11 +171,11 @@ def _plural(count: int, word: str, plural: str | None = None) -> str:
 
 def _finding(row: dict) -> str:
     """A changed row in words: 'Scaling the input, “pixels / 255”: validation accuracy 71.8 % → 66.1 % (...)'."""
-    if row["kind"] == "claim":
+    if row["kind"] == RowKind.CLAIM:
         old = row["baseline"]["text"] if row["baseline"] else "absent"
         new = row["current"]["text"] if row["current"] else "absent"
         return f"{row['section']['title']}, claim “{row['claim']}”: {old} → {new}"
-    what = METRIC_INFO[row["metric"]].words if row["metric"] in METRIC_INFO else "training time"
+    what = METRICS[row["metric"]].words
     return (
         f"{row['section']['title']}, “{row['variant']['label']}”: {what} {row['baseline']} → "
         f"{row['current']} ({row['change']}; allowed {row['allowed']})"
@@ -216,9 +218,9 @@ def ok_summary(rows: list[dict]) -> str:
     if not ok:
         return "No comparison is within tolerance."
     parts = [
-        _plural(sum(r["kind"] == "metric" and r["metric"] != "time_s" for r in ok), "final metric"),
-        _plural(sum(r["metric"] == "time_s" for r in ok), "training time"),
-        _plural(sum(r["kind"] == "claim" for r in ok), "claim verdict"),
+        _plural(sum(r["kind"] == RowKind.METRIC for r in ok), "final metric"),
+        _plural(sum(r["kind"] == RowKind.TIME for r in ok), "training time"),
+        _plural(sum(r["kind"] == RowKind.CLAIM for r in ok), "claim verdict"),
     ]
     return (
         f"{len(ok)} {'comparison is' if len(ok) == 1 else 'comparisons are'} within tolerance: "
@@ -231,7 +233,7 @@ def overview(rows: list[dict]) -> list[dict]:
     """Per ablation, one line per variant: each metric's current value and change, for the compact table."""
     lines: dict = {}
     for row in rows:
-        if row["kind"] != "metric":
+        if row["kind"] == RowKind.CLAIM:
             continue
         key = (row["section"]["name"], row["variant"]["name"])
         line = lines.setdefault(
@@ -240,7 +242,7 @@ def overview(rows: list[dict]) -> list[dict]:
         line["cells"][row["metric"]] = row
     groups: dict = {}
     for line in lines.values():
-        line["cells"] = [line["cells"].get(metric) for metric, _ in METRICS]
+        line["cells"] = [line["cells"].get(metric) for metric in OVERVIEW_COLUMNS]
         group = groups.setdefault(
             line["section"]["name"], {"section": line["section"], "heading": line["heading"], "lines": []}
         )
@@ -249,7 +251,8 @@ def overview(rows: list[dict]) -> list[dict]:
 
 
 def trend(data: dict, rows: list[dict], names: _Names, baseline: dict | None) -> dict:
-    """Final validation accuracy (percent) per ablation and variant over the stored runs, oldest first."""
+    """TREND_METRIC (final validation accuracy, in percent) per ablation and variant over the stored
+    runs, oldest first."""
     runs = data["runs"]
     if not isinstance(runs, list) or not runs:
         raise ValueError("trend.runs is empty")
@@ -259,7 +262,7 @@ def trend(data: dict, rows: list[dict], names: _Names, baseline: dict | None) ->
     flagged = {
         (r["section"]["name"], r["variant"]["name"]): r["status_class"]
         for r in rows
-        if r["kind"] == "metric" and r["metric"] == "val_acc" and r["status"] in ("REGRESSED", "IMPROVED")
+        if r["metric"] == TREND_METRIC.name and r["status"] in ("REGRESSED", "IMPROVED")
     }
     panels = []
     order = {name: i for i, name in enumerate(names.sections)}
@@ -267,10 +270,10 @@ def trend(data: dict, rows: list[dict], names: _Names, baseline: dict | None) ->
         section = names.section(ablation)
         lines = []
         for variant, metrics in data["series"][ablation].items():
-            values = [_number(v) for v in metrics["val_acc"]]
+            values = [_number(v) for v in metrics[TREND_METRIC.name]]
             if len(values) != count:
                 raise ValueError(f"trend {ablation}/{variant}: {len(values)} values for {count} runs")
-            values = [v * 100 if v is not None and math.isfinite(v) else None for v in values[-keep:]]
+            values = [TREND_METRIC.shown(v) if v is not None and math.isfinite(v) else None for v in values[-keep:]]
             if any(v is not None for v in values):
                 row = names.variant(ablation, variant)
                 lines.append({"variant": row, "values": values, "flag": flagged.get((ablation, variant))})

@@ -16,15 +16,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from suite.spec.metrics import FRACTION, METRICS
+
 REPO = "PacktPublishing/Modern-Computer-Vision-with-PyTorch, Chapter03"
-METRICS = ("val_acc", "train_acc", "val_loss", "train_loss", "lr")  # history keys a value may name
+BOOK_METRICS = ("val_acc", "train_acc", "val_loss", "train_loss", "lr")  # what the notebooks plot or print
 
 
 @dataclass(frozen=True)
 class BookValue:
     ablation: str
     variant: str  # the variant of this suite that reproduces the book's measurement
-    metric: str  # a key of METRICS
+    metric: str  # one of BOOK_METRICS
     epoch: int  # 1-based, the book's epoch
     value: float
     precision: float  # ± how exactly the value could be read (0 for a printed value)
@@ -49,7 +51,7 @@ def _figure(ablation, variant, notebook, figure, acc, loss, values, note="", unc
                 metric,
                 epoch,
                 value,
-                acc if metric.endswith("acc") else loss,
+                acc if METRICS[metric].unit is FRACTION else loss,
                 notebook,
                 figure,
                 note=why_not if shown_only else note,
