@@ -28,8 +28,6 @@ TORCH_FREE = ["suite.spec", "suite.store", "suite.report", "suite.regress", "sui
 # Test modules that still import another test module; their owners move the imports to
 # tests.helpers, then delete the entry here (the test below fails on an entry that no longer offends).
 PENDING_TEST_IMPORTS = {
-    "tests.test_report_book": {"tests.test_report"},
-    "tests.test_report_since": {"tests.test_report"},
     "tests.test_validation": {"tests.conftest"},
 }
 

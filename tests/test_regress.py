@@ -210,6 +210,7 @@ def test_malformed_benchmark_file_is_named(tmp_path, history, capsys):
     assert "night-21/benchmark.json" in capsys.readouterr().err
 
 
+@pytest.mark.subprocess
 def test_cli_prints_no_traceback_and_imports_no_torch(tmp_path):
     command = [sys.executable, "-m", "suite.regress", str(tmp_path / "nope"), "--history", str(tmp_path)]
     cli = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)

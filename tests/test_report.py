@@ -26,9 +26,6 @@ from suite.spec.chapter3 import ABLATIONS_LIST
 from suite.store.results import load_results
 from tests.helpers import SAMPLE, SECTIONS, body, pdf_text, render_cli, squash
 
-# test_report_since.py and test_report_book.py still import these names from here; they move to
-# tests.helpers with those files' next edit (tests/test_layout.py lists them as pending).
-
 pytestmark = pytest.mark.subprocess  # the sample renders once, through the command line
 
 

@@ -18,7 +18,9 @@ import pytest
 from suite.spec.book_values import BOOK_VALUES
 from suite.spec.chapter3 import ABLATIONS
 from suite.spec.profiles import PROFILES
-from tests.test_report import SAMPLE, body, pdf_text, render_cli, squash
+from tests.helpers import SAMPLE, body, pdf_text, render_cli, squash
+
+pytestmark = pytest.mark.subprocess  # the reports render through the command line
 
 KEPT = ("optimizer", "batch_norm", "dropout")  # plain, eval-mode slip, dropout active: every kind of line
 MISS = ("optimizer", "sgd", "val_acc", 10)  # planted: both seeds 5 points below the book's value

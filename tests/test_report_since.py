@@ -19,7 +19,9 @@ from suite.report import fmt
 from suite.report.content import build
 from suite.store.files import ResultsError
 from suite.store.results import load_results
-from tests.test_report import SAMPLE, SECTIONS, body, pdf_text, render_cli, squash
+from tests.helpers import SAMPLE, SECTIONS, body, pdf_text, render_cli, squash
+
+pytestmark = pytest.mark.subprocess  # the reports render through the command line
 
 DROP = 0.06  # planted: the current run's final validation accuracy of scaling/scaled, per seed
 
