@@ -17,6 +17,7 @@ import pytest
 from suite.regress import nightly
 from suite.report import fmt
 from suite.report.content import build
+from suite.spec.metrics import METRICS
 from suite.store.files import ResultsError
 from suite.store.results import load_results
 from tests.helpers import SAMPLE, SECTIONS, body, pdf_text, render_cli, squash
@@ -165,3 +166,15 @@ def test_a_comparison_written_before_kinds_is_one_clear_error(tmp_path, part):
     (run / "regress.json").write_text(json.dumps(raw))
     with pytest.raises(ResultsError, match=r"regress\.json.*no kind.*write it again with python -m suite\.regress"):
         build(run)
+
+
+def test_every_overview_column_is_headed_by_its_cells_metric(tmp_path):
+    """The compact table's headers come from the metrics its cells hold, in the same order."""
+    since = build(compared_run(tmp_path))["since"]
+    headers = since["overview_columns"]
+    assert len(headers) == len(since["overview"][0]["lines"][0]["cells"])
+    for group in since["overview"]:
+        for line in group["lines"]:
+            for header, cell in zip(headers, line["cells"]):
+                if cell is not None:
+                    assert METRICS[cell["metric"]].label == header, (header, cell["metric"])

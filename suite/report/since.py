@@ -337,6 +337,7 @@ def build_since(folder: Path, results: dict, sections: list[dict]) -> dict | Non
             "changes": changes,
             "ok": ok_summary(rows),
             "overview": overview(rows) if baseline else [],
+            "overview_columns": [METRICS[name].label for name in OVERVIEW_COLUMNS],  # the cells' order
             "notes": _notes(notes, names),
             "stored": data.get("stored"),
             "regressed": sum(r["status"] == "REGRESSED" for r in rows),
