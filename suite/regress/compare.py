@@ -49,7 +49,9 @@ def _spread(key: tuple, metric: str, runs: list[Run], n_now: int) -> float:
     return max(seed_term, stdev(means) if len(means) > 1 else 0.0)
 
 
-def _status(ref, cur, allowed: float, higher: bool) -> str:
+def _status(ref, cur, allowed: float, higher: bool | None) -> str:
+    if higher is None:  # a metric without a direction cannot regress
+        raise ValueError("the nightly compares only metrics with a direction")
     if ref is None:
         return "NEW"
     if cur is None:
@@ -86,7 +88,7 @@ def _one_clock(old: VariantTime | None, new: VariantTime) -> tuple[float | None,
     return (old.duration_s if old is not None else None), new.duration_s
 
 
-def _variant_rows(key, current, base, spread_runs, time_base, tol) -> list[dict]:
+def _variant_rows(key: tuple[str, str], current, base, spread_runs, time_base, tol) -> list[dict]:
     rows = []
     for metric in SEED_MEANS:
         ref, cur = _mean(base.stats.get(key, {}).get(metric)), _mean(current.stats.get(key, {}).get(metric))

@@ -15,6 +15,7 @@ import io
 import math
 import re
 import textwrap
+from typing import Any
 
 import matplotlib
 
@@ -243,7 +244,7 @@ def _layer_title(layer: str, kind: str, count: int) -> str:
     )
 
 
-def _hist_grid(section: dict, columns: list[tuple[str, str]], pick, key: str, log_columns=()) -> str:
+def _hist_grid(section: dict, columns: list[tuple[Any, str]], pick, key: str, log_columns=()) -> str:
     """Rows: variants that ran; columns: the distributions PICK(run, column) returns."""
     theme()
     variants = [v for v in section["variants"] if v["runs"]]
@@ -312,7 +313,13 @@ def activations(section: dict) -> str:
 
 def figures(section: dict) -> dict:
     """Every figure a section shows, as SVG text; None for a figure it has no data or reason for."""
-    out = {"curves": None, "lr": None, "parameters": None, "activations": None, "diverged": _diverged(section)}
+    out: dict[str, Any] = {
+        "curves": None,
+        "lr": None,
+        "parameters": None,
+        "activations": None,
+        "diverged": _diverged(section),
+    }
     if section["has_runs"]:
         out.update(curves=curves(section), lr=learning_rate(section))
         if section["show_parameters"]:

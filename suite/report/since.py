@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Any
 
 from suite.regress.kinds import NoteKind, RowKind
 from suite.report import fmt
@@ -268,15 +269,17 @@ def trend(data: dict, rows: list[dict], names: _Names, baseline: dict | None) ->
     order = {name: i for i, name in enumerate(names.sections)}
     for ablation in sorted(data["series"], key=lambda n: (order.get(n, len(order)), n)):
         section = names.section(ablation)
-        lines = []
+        lines: list[dict[str, Any]] = []
         for variant, metrics in data["series"][ablation].items():
             values = [_number(v) for v in metrics[TREND_METRIC.name]]
             if len(values) != count:
                 raise ValueError(f"trend {ablation}/{variant}: {len(values)} values for {count} runs")
-            values = [TREND_METRIC.shown(v) if v is not None and math.isfinite(v) else None for v in values[-keep:]]
-            if any(v is not None for v in values):
+            shown_values = [
+                TREND_METRIC.shown(v) if v is not None and math.isfinite(v) else None for v in values[-keep:]
+            ]
+            if any(v is not None for v in shown_values):
                 row = names.variant(ablation, variant)
-                lines.append({"variant": row, "values": values, "flag": flagged.get((ablation, variant))})
+                lines.append({"variant": row, "values": shown_values, "flag": flagged.get((ablation, variant))})
         if lines:
             lines.sort(key=lambda line: line["variant"]["index"])
             panels.append({"name": ablation, "title": _heading(section), "lines": lines})
@@ -311,6 +314,8 @@ def build_since(folder: Path, results: dict, sections: list[dict]) -> dict | Non
         if not isinstance(data, dict):
             raise TypeError("expected a JSON object")
         current = _run(data["current"])
+        if current is None:
+            raise TypeError("current is null")
         if current["run_id"] != str(results["run_id"]):
             raise ValueError(f"it compares run {current['run_id']}, this report is run {results['run_id']}")
         baseline, timed = _run(data["baseline"]), _run(data.get("time_baseline"))
