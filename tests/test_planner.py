@@ -88,6 +88,11 @@ def test_pack_groups_by_shape_and_batch_and_keeps_the_order():
     assert [len(s) for s in pack(one_ablation, max_stack=3, train_size=6000)] == [3, 3, 3]  # no_bn / bn
 
 
+def stored(records: dict) -> dict:
+    """{variant: record} as the results file stores them."""
+    return {variant: record.to_json() for variant, record in records.items()}
+
+
 def _same_as_alone(run: dict, cfg: TrainConfig, data) -> None:
     alone = train(cfg, seed=run["seed"], train=data[0], val=data[1])
     assert run["history"] == {**alone.history, "wall_s": run["history"]["wall_s"]}
@@ -99,23 +104,23 @@ def _same_as_alone(run: dict, cfg: TrainConfig, data) -> None:
 def test_each_distinct_run_trains_once_and_prefixes_are_served(tiny):
     bench = Workbench(TINY, "cpu", max_stack=3)
     bench.expect([ALPHA, BETA], [0, 1])
-    alpha = bench.run_ablation(ALPHA, [0, 1])
+    alpha = stored(bench.run_ablation(ALPHA, [0, 1]))
     # long and short are one run (3 epochs, snapshot after 1), fast another: 4 runs, stacks of <= 3.
-    assert sorted(s["epochs"] for s in bench.stacks) == [[3], [3, 3, 3]]
-    assert bench.run_variant(BETA, "same", [0, 1])["runs"][0]["history"] == alpha["long"]["runs"][0]["history"]
+    assert sorted(s.epochs for s in bench.stacks) == [[3], [3, 3, 3]]
+    assert bench.run_variant(BETA, "same", [0, 1]).runs[0].history == alpha["long"]["runs"][0]["history"]
     # served, not trained; where runs stack, its ablation-mate beta/drop trains with it
-    assert [s["runs"] for s in bench.stacks[2:]] == [["beta/drop seed 0", "beta/drop seed 1"]]
+    assert [s.runs for s in bench.stacks[2:]] == [["beta/drop seed 0", "beta/drop seed 1"]]
     for variant in ("long", "short", "fast"):
         for run in alpha[variant]["runs"]:
             _same_as_alone(run, ALPHA.config(variant, TINY), tiny)
     assert [r["stack"]["served"] for r in alpha["short"]["runs"]] == ["prefix", "prefix"]
     assert [r["stack"]["served"] for r in alpha["long"]["runs"]] == ["trained", "trained"]
-    record = bench.run_variant(BETA, "same", [0, 1])
+    record = bench.run_variant(BETA, "same", [0, 1]).to_json()
     assert [r["stack"]["served"] for r in record["runs"]] == ["identical", "identical"]
     assert record["stack"]["share_s"] == 0.0 and record["runs"][0]["stack"]["trained_by"] == "alpha/long"
     charged = sum(r["stack"]["share_s"] for v in alpha.values() for r in v["runs"])
-    assert charged == pytest.approx(sum(s["seconds"] for s in bench.stacks[:2]))
-    drop = bench.run_ablation(BETA, [0, 1])["drop"]
+    assert charged == pytest.approx(sum(s.seconds for s in bench.stacks[:2]))
+    drop = stored(bench.run_ablation(BETA, [0, 1]))["drop"]
     for run in drop["runs"]:
         _same_as_alone(run, BETA.config("drop", TINY), tiny)
 
@@ -123,13 +128,13 @@ def test_each_distinct_run_trains_once_and_prefixes_are_served(tiny):
 def test_run_variant_alone_plans_every_ablation_by_default(tiny, monkeypatch):
     monkeypatch.setattr(suite.engine.workbench, "ABLATIONS_LIST", [ALPHA, BETA])
     bench = Workbench(TINY, "cpu")
-    short = bench.run_variant(ALPHA, "short", [0])  # trains the 3-epoch run alpha/long also needs
-    assert bench.stacks[0]["epochs"] == [3] and len(short["runs"][0]["history"]["val_acc"]) == 1
+    short = bench.run_variant(ALPHA, "short", [0]).to_json()  # trains the 3-epoch run alpha/long also needs
+    assert bench.stacks[0].epochs == [3] and len(short["runs"][0]["history"]["val_acc"]) == 1
     _same_as_alone(short["runs"][0], ALPHA.config("short", TINY), tiny)
     bench.run_variant(ALPHA, "long", [0])
     assert len(bench.stacks) == 1
-    other_seed = bench.run_variant(ALPHA, "short", [5])  # outside the plan: its own length
-    assert bench.stacks[-1]["epochs"] == [1] and other_seed["runs"][0]["seed"] == 5
+    other_seed = bench.run_variant(ALPHA, "short", [5]).to_json()  # outside the plan: its own length
+    assert bench.stacks[-1].epochs == [1] and other_seed["runs"][0]["seed"] == 5
 
 
 def test_a_diverged_run_is_served_as_diverged(tiny):
@@ -143,7 +148,7 @@ def test_a_diverged_run_is_served_as_diverged(tiny):
     )
     bench = Workbench(TINY, "cpu")
     bench.expect([broken], [0])
-    records = bench.run_ablation(broken, [0])
+    records = stored(bench.run_ablation(broken, [0]))
     assert len(bench.stacks) == 1
     for record in records.values():
         assert record["runs"][0]["diverged_epoch"] == 1 and len(record["runs"][0]["history"]["val_acc"]) == 1
@@ -161,7 +166,7 @@ def test_mode_probe_reuses_the_cache(tiny):
 def test_records_keep_the_stored_format(tiny):
     bench = Workbench(TINY, "cpu")
     bench.expect([ALPHA], [0])
-    record = bench.run_variant(ALPHA, "fast", [0])
+    record = bench.run_variant(ALPHA, "fast", [0]).to_json()
     assert {"variant", "label", "config", "runs", "stack"} <= set(record)
     assert set(record["runs"][0]) == {
         "seed",
@@ -180,18 +185,18 @@ def test_requests_outside_the_plan_share_a_run_when_they_can(tiny):
     bench.expect([], [0])
     cfg = ALPHA.config("long", TINY)
     bench.mode_probe(replace(cfg, dropout=0.25, epochs=1), [0])
-    records = [bench.run_variant(ALPHA, name, [0]) for name in ("short", "long")]  # not expected
-    assert [s["epochs"] for s in bench.stacks] == [[1], [1], [3]]  # short first: its own length
+    records = [bench.run_variant(ALPHA, name, [0]).to_json() for name in ("short", "long")]  # not expected
+    assert [s.epochs for s in bench.stacks] == [[1], [1], [3]]  # short first: its own length
     assert [len(r["runs"][0]["history"]["val_acc"]) for r in records] == [1, 3]
 
 
 def test_where_runs_stack_the_first_variant_trains_its_whole_ablation(tiny):
     bench = Workbench(TINY, "cpu", max_stack=4)
     bench.expect([ALPHA], [0, 1])
-    fast = bench.run_variant(ALPHA, "fast", [0, 1])
-    assert [len(s["runs"]) for s in bench.stacks] == [4]  # long (short is its prefix) and fast, 2 seeds
+    fast = bench.run_variant(ALPHA, "fast", [0, 1]).to_json()
+    assert [len(s.runs) for s in bench.stacks] == [4]  # long (short is its prefix) and fast, 2 seeds
     trained = len(bench.stacks)
-    long = bench.run_variant(ALPHA, "long", [0, 1])
+    long = bench.run_variant(ALPHA, "long", [0, 1]).to_json()
     assert len(bench.stacks) == trained  # served: the first variant trained it
     assert all(run["stack"]["served"] == "trained" and run["stack"]["share_s"] > 0 for run in long["runs"])
     assert fast["stack"]["share_s"] > 0 and fast["stack"]["ids"] == long["stack"]["ids"]

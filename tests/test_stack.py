@@ -142,7 +142,7 @@ def test_returned_models_are_the_trained_ones(tiny):
             acc = (result.model(x_val).argmax(1) == val_split.labels).float().mean().item()
         assert acc == result.history["val_acc"][-1]
         record = serialize(result, activations=activation_record(result.model, x_val))
-        assert record["parameters"]["layer1"]["weight"]["nonfinite"] == 0
+        assert record.parameters["layer1"]["weight"]["nonfinite"] == 0
 
 
 def test_a_stack_must_share_shape_and_batch(tiny):

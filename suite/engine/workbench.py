@@ -1,9 +1,9 @@
-"""Runs the variants of an ablation over seeds and turns the results into plain, storable data.
+"""Runs the variants of an ablation over seeds and turns the results into the stored records.
 
     from suite.engine.workbench import Workbench
     bench = Workbench(profile=PROFILES["ci"], device="cpu")
-    record = bench.run_variant(ABLATIONS["scaling"], "scaled", seeds=[0, 1, 2])
-    records = bench.run_ablation(ABLATIONS["dropout"], seeds=[0, 1, 2])   # {variant: record}
+    record = bench.run_variant(ABLATIONS["scaling"], "scaled", seeds=[0, 1, 2])   # a VariantRecord
+    records = bench.run_ablation(ABLATIONS["dropout"], seeds=[0, 1, 2])   # {variant: VariantRecord}
 
 This is the glue between the experiment specs (``suite.spec.chapter3``) and the trainer, used by the
 pytest plugin and by the flake-rate script alike. The Workbench trains each distinct run once
@@ -28,6 +28,7 @@ from suite.spec.ablation import Ablation
 from suite.spec.chapter3 import ABLATIONS, ABLATIONS_LIST
 from suite.spec.config import TrainConfig
 from suite.spec.profiles import Profile
+from suite.store.run_records import RunRecord, Served, StackRecord, VariantRecord
 
 HIST_BINS = 60  # bins of every stored weight/bias/activation histogram
 # Runs per stack. CPU: one at a time; for one ci baseline epoch of 3 seeds a stack of 3 tied with
@@ -99,16 +100,29 @@ def activation_record(model: torch.nn.Module, x: torch.Tensor) -> dict:
     return record
 
 
-def serialize(result: RunResult, *, activations: dict | None = None) -> dict:
-    return {
-        "seed": result.seed,
-        "history": result.history,
-        "diverged_epoch": result.diverged_epoch,
-        "wall_s": result.wall_s,
-        "weight_abs_mean": weight_abs_mean(result.model),
-        "parameters": parameter_record(result.model),
-        **({"activations": activations} if activations is not None else {}),
-    }
+def serialize(result: RunResult, *, activations: dict | None = None, stack: StackRecord | None = None) -> RunRecord:
+    """The stored record of one finished run."""
+    return RunRecord(
+        seed=result.seed,
+        history=result.history,
+        diverged_epoch=result.diverged_epoch,
+        wall_s=result.wall_s,
+        weight_abs_mean=weight_abs_mean(result.model),
+        parameters=parameter_record(result.model),
+        activations=activations,
+        stack=stack,
+    )
+
+
+@dataclass
+class TrainedStack:
+    """One stack the Workbench trained (kept in memory; each run's record stores a StackRecord)."""
+
+    id: str  # "s1", "s2"... in training order
+    runs: list[str]  # the requests it trained, "ablation/variant seed N"
+    epochs: list[int]  # each run's length as trained
+    seconds: float
+    device: str
 
 
 @dataclass
@@ -117,7 +131,7 @@ class Trained:
 
     cfg: TrainConfig  # as trained: ``epochs`` is the longest request's
     result: RunResult  # history of all its epochs, final model, snapshots at shorter requests' ends
-    stack: dict  # the stack it trained in: {"id", "runs", "seconds", "device"}
+    stack: TrainedStack  # the stack it trained in
     share_s: float  # its share of the stack's time: seconds * its epochs / the stack's run-epochs
     owner: str | None = None  # the request charged with its cost, "ablation/variant"
 
@@ -155,7 +169,7 @@ class Workbench:
         self._splits: tuple[Split, Split] | None = None
         self.expected: list[Request] | None = None  # None: every ablation, once seeds are known
         self.cache: dict[tuple, list[Trained]] = {}
-        self.stacks: list[dict] = []  # every stack trained, in order
+        self.stacks: list[TrainedStack] = []  # every stack trained, in order
         self._ids = count(1)
 
     @property
@@ -175,7 +189,7 @@ class Workbench:
 
     def run_variant(
         self, ablation: Ablation, variant: str, seeds: list[int], on_epoch: OnVariantEpoch | None = None
-    ) -> dict:
+    ) -> VariantRecord:
         """VARIANT over SEEDS, trained unless cached; ``on_epoch(variant, seed, epoch, row)`` reports progress.
 
         Where the device stacks runs (``max_stack`` > 1), the first variant asked for trains every
@@ -190,7 +204,7 @@ class Workbench:
 
     def run_ablation(
         self, ablation: Ablation, seeds: list[int], on_epoch: OnVariantEpoch | None = None
-    ) -> dict[str, dict]:
+    ) -> dict[str, VariantRecord]:
         """Every variant of ABLATION over SEEDS as planned stacks: {variant: record}.
 
         ``on_epoch(variant, seed, epoch, row)`` reports progress. Only runs this ablation needs are
@@ -244,21 +258,21 @@ class Workbench:
             snapshots=[run.snapshots for run in runs],
         )
         seconds = time.perf_counter() - start
-        stack = {
-            "id": f"s{next(self._ids)}",
-            "runs": [f"{r.name} seed {r.seed}" for r in asked],
-            "epochs": [run.cfg.epochs for run in runs],
-            "seconds": seconds,
-            "device": str(self.device),
-        }
+        stack = TrainedStack(
+            id=f"s{next(self._ids)}",
+            runs=[f"{r.name} seed {r.seed}" for r in asked],
+            epochs=[run.cfg.epochs for run in runs],
+            seconds=seconds,
+            device=str(self.device),
+        )
         self.stacks.append(stack)
         run_epochs = sum(len(result.history["val_acc"]) for result in results)
         for run, result in zip(runs, results):
             share = seconds * len(result.history["val_acc"]) / run_epochs
             self.cache.setdefault(run.key, []).insert(0, Trained(run.cfg, result, stack, share))
 
-    def _record(self, ablation: Ablation, variant: str, requests: list[Request]) -> dict:
-        """The stored form of VARIANT's runs (``serialize``), with the stack each came from."""
+    def _record(self, ablation: Ablation, variant: str, requests: list[Request]) -> VariantRecord:
+        """The stored record of VARIANT's runs (``serialize``), with the stack each came from."""
         val_split = self.splits[1]
         runs = []
         for request in requests:
@@ -266,30 +280,23 @@ class Workbench:
             activations = None
             if ablation.probe_activations:
                 activations = activation_record(result.model, val_split.pixels.float() * request.cfg.input_scale)
-            run = serialize(result, activations=activations)
             charged = trained.owner is None  # the first request served pays for the run
             trained.owner = trained.owner or request.name
-            served = "trained" if charged else "identical" if request.cfg.epochs == trained.cfg.epochs else "prefix"
-            run["stack"] = {
-                "id": trained.stack["id"],
-                "runs": len(trained.stack["runs"]),
-                "seconds": trained.stack["seconds"],
-                "share_s": trained.share_s if charged else 0.0,
-                "served": served,
-                "trained_by": trained.owner,
-                "trained_epochs": trained.cfg.epochs,
-            }
-            runs.append(run)
-        return {
-            "variant": variant,
-            "label": ablation.variant(variant).label,
-            "config": requests[0].cfg.as_dict(),
-            "runs": runs,
-            "stack": {
-                "ids": sorted({r["stack"]["id"] for r in runs}),
-                "share_s": sum(r["stack"]["share_s"] for r in runs),
-            },
-        }
+            if charged:
+                served = Served.TRAINED
+            else:
+                served = Served.IDENTICAL if request.cfg.epochs == trained.cfg.epochs else Served.PREFIX
+            stack = StackRecord(
+                id=trained.stack.id,
+                runs=len(trained.stack.runs),
+                seconds=trained.stack.seconds,
+                share_s=trained.share_s if charged else 0.0,
+                served=served,
+                trained_by=trained.owner,
+                trained_epochs=trained.cfg.epochs,
+            )
+            runs.append(serialize(result, activations=activations, stack=stack))
+        return VariantRecord.of(variant, ablation.variant(variant).label, requests[0].cfg.as_dict(), runs)
 
     @torch.no_grad()
     def mode_probe(self, cfg: TrainConfig, seeds: list[int]) -> list[dict]:

@@ -18,6 +18,8 @@ from suite.spec.chapter3 import ABLATIONS
 from suite.spec.claims import describe
 from suite.spec.profiles import PROFILES, seeds_for
 from suite.store.files import ResultsError, atomic_write_json, read_json
+from suite.store.run_records import FlakeRecord
+from suite.store.validation import Bad
 
 
 def run_group(bases: list[int], names: list[str], args) -> None:
@@ -38,25 +40,31 @@ def run_group(bases: list[int], names: list[str], args) -> None:
         group = [seed for b in todo[name] for seed in seeds_for(b, args.seeds)]
         records = bench.run_ablation(ablation, group)
         for record in records.values():
-            for run in record["runs"]:
-                run.pop("parameters", None)
-                run.pop("activations", None)
+            for run in record.runs:  # histograms make the files large and no claim reads them
+                run.parameters = run.activations = None
         for base in todo[name]:
             mine = set(seeds_for(base, args.seeds))
-            runs = {
-                variant: [run for run in record["runs"] if run["seed"] in mine] for variant, record in records.items()
-            }
-            atomic_write_json(
-                target(base, name),
-                {
-                    "ablation": name,
-                    "base_seed": base,
-                    "profile": args.profile,
-                    "device": str(bench.device),
-                    "runs": runs,
-                },
+            runs = {variant: [run for run in record.runs if run.seed in mine] for variant, record in records.items()}
+            stored = FlakeRecord(
+                ablation=name, base_seed=base, profile=args.profile, device=str(bench.device), runs=runs
             )
+            atomic_write_json(target(base, name), stored.to_json())
             print(f"base seed {base}: {name} done", flush=True)
+
+
+def load_flake_file(path: Path) -> FlakeRecord:
+    """One stored (base seed, ablation), checked: ResultsError naming PATH if it is not one of this suite's."""
+    data = read_json(path)
+    if (
+        not isinstance(data, dict)
+        or not {"ablation", "profile", "runs"} <= data.keys()
+        or data["ablation"] not in ABLATIONS
+    ):
+        raise ResultsError(f"{path} is not a flake file of this suite")
+    try:
+        return FlakeRecord.from_json(data, "")
+    except Bad as exc:
+        raise ResultsError(f"malformed flake file {path}: {exc}") from None
 
 
 def judged(folders: list[Path], names: list[str] | None = None, profile: str | None = None) -> tuple[str, list]:
@@ -66,36 +74,28 @@ def judged(folders: list[Path], names: list[str] | None = None, profile: str | N
     Raises ValueError when the folders hold no runs, or runs of several profiles and PROFILE is
     None; ResultsError for a file that is not a flake file or lacks a variant's runs.
     """
-    stored = []
+    stored: list[tuple[Path, FlakeRecord]] = []
     for folder in folders:
         for path in sorted(folder.glob("*.json")):
-            data = read_json(path)
-            if (
-                not isinstance(data, dict)
-                or not {"ablation", "profile", "runs"} <= data.keys()
-                or data["ablation"] not in ABLATIONS
-            ):
-                raise ResultsError(f"{path} is not a flake file of this suite")
-            stored.append((folder, data))
+            stored.append((folder, load_flake_file(path)))
     where = ", ".join(map(str, folders))
-    profiles = sorted({data["profile"] for _, data in stored if profile in (None, data["profile"])})
+    profiles = sorted({data.profile for _, data in stored if profile in (None, data.profile)})
     if not profiles:
         raise ValueError(f"no {profile + ' ' if profile else ''}flake files in {where}")
     if len(profiles) > 1:
         raise ValueError(f"{where} holds runs of the profiles {', '.join(profiles)}: pass --profile")
     rows = []
     for folder, data in stored:
-        if data["profile"] != profiles[0] or (names and data["ablation"] not in names):
+        if data.profile != profiles[0] or (names and data.ablation not in names):
             continue
-        verdicts = ABLATIONS[data["ablation"]].judge(data["runs"], profile=data["profile"])
+        verdicts = ABLATIONS[data.ablation].judge(data.runs_json(), profile=data.profile)
         if verdicts is None:
             raise ResultsError(
-                f"{folder}: {data['ablation']} of base seed {data.get('base_seed')} lacks a variant's runs; "
-                "it cannot be judged"
+                f"{folder}: {data.ablation} of base seed {data.base_seed} lacks a variant's runs; it cannot be judged"
             )
         rows += [
-            (data["ablation"], claim, verdict)
-            for claim, verdict in zip(ABLATIONS[data["ablation"]].claims_for(data["profile"]), verdicts)
+            (data.ablation, claim, verdict)
+            for claim, verdict in zip(ABLATIONS[data.ablation].claims_for(data.profile), verdicts)
         ]
     return profiles[0], rows
 

@@ -23,6 +23,7 @@ from suite.spec.chapter3 import ABLATIONS
 from suite.spec.numfmt import statistic
 from suite.spec.profiles import PROFILES
 from suite.store.files import ResultsError
+from suite.store.records import VerdictRecord
 
 SESSION = pytest.StashKey[RunSession]()
 
@@ -242,7 +243,7 @@ def train_variant(ablation_session: RunSession, benchmark):
                 raise
 
         try:
-            record = ablation_session.variant(name, variant, timer=timed)
+            record = ablation_session.variant(name, variant, timer=timed).to_json()
         except Exception as exc:
             ablation_session.mark_error(name, f"{variant}: {type(exc).__name__}: {exc}")
             raise
@@ -279,19 +280,19 @@ def judge_ablation(ablation_session: RunSession):
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config) -> None:
     run = config.stash.get(SESSION, None)
-    if run is None or not run.results["ablations"]:
+    if run is None or not run.results.ablations:
         return
     terminalreporter.section("ablation verdicts")
-    for name, entry in run.results["ablations"].items():
-        if not entry["verdicts"]:
-            terminalreporter.write_line(f"{entry['status'].upper():15} {name}")
-        for verdict in entry["verdicts"]:
-            color = {"PASS": "green", "FAIL": "red"}.get(verdict["outcome"], "yellow")
+    for name, entry in run.results.ablations.items():
+        if not entry.verdicts:
+            terminalreporter.write_line(f"{entry.status.upper():15} {name}")
+        for verdict in entry.verdicts:
+            color = {"PASS": "green", "FAIL": "red"}.get(verdict.outcome, "yellow")
             terminalreporter.write_line(
-                f"{verdict['outcome']:15} {name}: {verdict['claim']} ({_mean_spread(verdict)})", **{color: True}
+                f"{verdict.outcome:15} {name}: {verdict.claim} ({_mean_spread(verdict)})", **{color: True}
             )
-    status = run.results["status"]
-    why = f": {run.results['error']}" if run.results.get("error") else ""
+    status = run.results.status
+    why = f": {run.results.error}" if run.results.error else ""
     terminalreporter.write_line(
         f"results: {run.run_dir / 'results.json'} (run {status}{why})",
         red=status == "error",
@@ -299,8 +300,8 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config)
     )
 
 
-def _mean_spread(verdict: dict) -> str:
-    return f"{statistic(verdict['mean'])} ± {statistic(verdict['spread'], 2)} {verdict['bound']}"
+def _mean_spread(verdict: VerdictRecord) -> str:
+    return f"{statistic(verdict.mean)} ± {statistic(verdict.spread, 2)} {verdict.bound}"
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)

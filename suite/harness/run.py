@@ -28,7 +28,9 @@ from suite.spec.profiles import PROFILES, Profile, seeds_for
 from suite.store.files import RESULTS_FILE, ResultsError, atomic_write_json
 from suite.store.folder import RunFolderLock, new_run_dir
 from suite.store.machine import machine_info
-from suite.store.results import SCHEMA, load_results
+from suite.store.records import AblationEntry, AblationStatus, RunResults, RunStatus
+from suite.store.results import load_run
+from suite.store.run_records import VariantRecord
 
 
 def now() -> str:
@@ -59,28 +61,9 @@ class RunSession:
         self._bench = None
         self._lock: RunFolderLock | None = None  # held by the process that owns run_dir (not a worker)
         self.internal_error: str | None = None  # pytest's INTERNALERROR, as the run's one-line reason
-        self.results: dict = {
-            "schema": SCHEMA,
-            "run_id": run_dir.name,
-            "command": command,
-            "started": now(),
-            "finished": None,
-            "status": "running",
-            "error": None,  # the one-line reason when status is "error"
-            "profile": {
-                "name": profile.name,
-                "train_size": profile.train_size,
-                "val_size": profile.val_size,
-                "description": profile.description,
-            },
-            "device": device,
-            "seeds": self.seeds,
-            "base_seed": base_seed,
-            "machine": {},
-            "ablations": {},
-            "extras": {},
-            "worker_id": worker_id,
-        }
+        self.results = RunResults.new(
+            run_dir.name, command, now(), profile, device, self.seeds, base_seed=base_seed, worker_id=worker_id
+        )
 
     @classmethod
     def from_config(cls, config: pytest.Config) -> RunSession:
@@ -114,8 +97,8 @@ class RunSession:
             from suite.engine.workbench import Workbench  # torch is imported only when something trains
 
             self._bench = Workbench(self.profile, self.device, self.data_dir)
-            self.results["device"] = str(self._bench.device)
-            self.results["machine"] = machine_info(str(self._bench.device))
+            self.results.device = str(self._bench.device)
+            self.results.machine = machine_info(str(self._bench.device))
         return self._bench
 
     def prepare(self) -> None:
@@ -123,7 +106,7 @@ class RunSession:
         the workbench which ablations this run selected, so that each distinct run trains once,
         as long as the longest selected request needs and no longer."""
         self.workbench.splits  # noqa: B018 - loads and caches
-        self.workbench.expect([name for name in self.results["ablations"] if name in ABLATIONS], self.seeds)
+        self.workbench.expect([name for name in self.results.ablations if name in ABLATIONS], self.seeds)
 
     def expect(self, names: list[str]) -> None:
         """Register the selected ablations as 'not run', so an interrupted run still lists them."""
@@ -131,33 +114,23 @@ class RunSession:
             self._entry(name)
         self.save()
 
-    def _entry(self, name: str) -> dict:
-        if name not in self.results["ablations"]:
-            spec = ABLATIONS[name]
-            self.results["ablations"][name] = {
-                "title": spec.title,
-                "question": spec.question,
-                "book_note": spec.book_note,
-                "order": list(ABLATIONS).index(name),
-                "status": "not run",
-                "error": None,
-                "variants": {},
-                "claims": [c.as_dict() for c in spec.claims_for(self.profile.name)],
-                "verdicts": [],
-                "duration_s": 0.0,
-            }
-        return self.results["ablations"][name]
+    def _entry(self, name: str) -> AblationEntry:
+        if name not in self.results.ablations:
+            self.results.ablations[name] = AblationEntry.planned(name, self.profile.name)
+        return self.results.ablations[name]
 
-    def variant(self, name: str, variant: str, timer: Callable[[Callable], dict] | None = None) -> dict:
+    def variant(
+        self, name: str, variant: str, timer: Callable[[Callable], VariantRecord] | None = None
+    ) -> VariantRecord:
         """The record of one variant over all seeds, trained now unless this run already has it.
 
         ``timer(fn)`` runs the training (pytest-benchmark's pedantic mode, from the test).
         """
         entry = self._entry(name)
-        if variant in entry["variants"]:
-            return entry["variants"][variant]
+        if variant in entry.variants:
+            return entry.variants[variant]
         ablation = ABLATIONS[name]
-        entry["status"] = "running"
+        entry.status = AblationStatus.RUNNING
 
         def on_epoch(trained: str, seed: int, epoch: int, row: dict) -> None:
             if self.progress:  # TRAINED: this variant, or a stack-mate of its ablation (CUDA)
@@ -166,14 +139,14 @@ class RunSession:
                     f" val acc {row['val_acc']:.3f} val loss {row['val_loss']:.3f}"
                 )
 
-        def work() -> dict:
+        def work() -> VariantRecord:
             return self.workbench.run_variant(ablation, variant, self.seeds, on_epoch)
 
         start = time.perf_counter()
         record = timer(work) if timer else work()
-        record["duration_s"] = time.perf_counter() - start
-        entry["variants"][variant] = record
-        entry["duration_s"] += record["duration_s"]
+        record.duration_s = time.perf_counter() - start
+        entry.variants[variant] = record
+        entry.duration_s += record.duration_s
         self._judge_if_complete(name)
         self.save()
         return record
@@ -184,31 +157,26 @@ class RunSession:
         for variant in ABLATIONS[name].variants:
             self.variant(name, variant.name)
         entry = self._entry(name)
-        if not entry["verdicts"]:  # e.g. the variants were merged in from elsewhere
+        if not entry.verdicts:  # e.g. the variants were merged in from elsewhere
             self._judge_if_complete(name)
             self.save()
-        return [Verdict(**v) for v in entry["verdicts"]]
+        return [v.to_verdict() for v in entry.verdicts]
 
     def _judge_if_complete(self, name: str) -> None:
         # Judged the moment the last variant is stored, whatever order the cases ran in: an
         # interrupt after that point never leaves a finished ablation without its verdicts.
         entry = self._entry(name)
-        verdicts = ABLATIONS[name].judge(
-            {v: record["runs"] for v, record in entry["variants"].items()}, profile=self.profile.name
-        )
-        if verdicts is None:
-            return
-        entry["verdicts"] = [v.as_dict() for v in verdicts]
-        if entry["status"] != "error":
-            entry["status"] = "failed" if any(v.outcome == "FAIL" for v in verdicts) else "passed"
+        verdicts = ABLATIONS[name].judge(entry.runs_by_variant(), profile=self.profile.name)
+        if verdicts is not None:
+            entry.record_verdicts(verdicts)
 
     def mark_error(self, name: str, message: str) -> None:
         entry = self._entry(name)
-        entry["status"], entry["error"] = "error", message
+        entry.status, entry.error = AblationStatus.ERROR, message
         self.save()
 
     def record_extra(self, key: str, value: dict) -> None:
-        self.results["extras"][key] = value
+        self.results.extras[key] = value
         self.save()
 
     # -- storage --------------------------------------------------------------------------------
@@ -235,37 +203,37 @@ class RunSession:
 
     def save(self) -> None:
         if self.owns_folder:
-            atomic_write_json(self.path, self.results)
+            atomic_write_json(self.path, self.results.to_json())
 
     def merge_workers(self) -> None:
         """Fold the pytest-xdist workers' files into this (controller's) results."""
         parts = sorted((self.run_dir / "workers").glob("*.json"))
-        for part in (load_results(path) for path in parts):
-            for name, entry in part["ablations"].items():
-                mine = self.results["ablations"].get(name)
-                if mine is None or mine["status"] == "not run" or entry["status"] != "not run":
-                    self.results["ablations"][name] = entry
-            self.results["extras"].update(part["extras"])
-            if not self.results["machine"]:  # the controller trained nothing itself
-                self.results["machine"], self.results["device"] = part["machine"], part["device"]
-            self.results.setdefault("workers", {})[part["worker_id"]] = part["device"]
-        for name in self.results["ablations"]:  # a worker stopped between its last variant and judging
-            if name in ABLATIONS and not self.results["ablations"][name]["verdicts"]:
+        for part in (load_run(path) for path in parts):
+            for name, entry in part.ablations.items():
+                mine = self.results.ablations.get(name)
+                if mine is None or mine.status == AblationStatus.NOT_RUN or entry.status != AblationStatus.NOT_RUN:
+                    self.results.ablations[name] = entry
+            self.results.extras.update(part.extras)
+            if not self.results.machine:  # the controller trained nothing itself
+                self.results.machine, self.results.device = part.machine, part.device
+            self.results.workers = {**(self.results.workers or {}), part.worker_id: part.device}
+        for name, entry in self.results.ablations.items():  # a worker stopped between its last variant and judging
+            if name in ABLATIONS and not entry.verdicts:
                 self._judge_if_complete(name)
 
     def measured_nothing(self) -> str | None:
         """Why this run has nothing to show (no verdict, no trained variant, no extra), or None."""
-        entries = self.results["ablations"]
-        if self.results["extras"] or any(e["verdicts"] or e["variants"] for e in entries.values()):
+        entries = self.results.ablations
+        if self.results.extras or any(e.verdicts or e.variants for e in entries.values()):
             return None
-        errors = [f"{name}: {e['error']}" for name, e in entries.items() if e.get("error")]
+        errors = [f"{name}: {e.error}" for name, e in entries.items() if e.error]
         return "no ablation was judged" + (f" ({'; '.join(errors)})" if errors else "")
 
     # -- the end of the run ---------------------------------------------------------------------
     def settle(self, exitstatus: int) -> bool:
         """Record how the run ended, before any other plugin's session end can fail; False when
         there is nothing to record (this process is not writing a run, or no suite case ran)."""
-        if not self.owns_folder or self.results["status"] != "running":
+        if not self.owns_folder or self.results.status != RunStatus.RUNNING:
             return False
         reason = None
         if self.worker_id is None:
@@ -273,17 +241,17 @@ class RunSession:
                 self.merge_workers()
             except ResultsError as exc:
                 reason = f"cannot merge the workers' results: {exc}"
-        if not self.results["ablations"] and not self.results["extras"] and reason is None:
+        if not self.results.ablations and not self.results.extras and reason is None:
             return False
         if exitstatus == pytest.ExitCode.INTERRUPTED:
-            self.finish("interrupted")
+            self.finish(RunStatus.INTERRUPTED)
             return True
         if exitstatus == pytest.ExitCode.INTERNAL_ERROR:
             reason = reason or self.internal_error or "pytest stopped with an internal error"
         elif exitstatus == pytest.ExitCode.USAGE_ERROR:
             reason = reason or "pytest stopped with a usage error"
         reason = reason or self.measured_nothing()
-        self.finish("error" if reason else "complete", reason)
+        self.finish(RunStatus.ERROR if reason else RunStatus.COMPLETE, reason)
         return True
 
     def end(self, session: pytest.Session) -> None:
@@ -295,13 +263,15 @@ class RunSession:
         if session.config.getoption("ablation_report"):
             render_report(session.config, self.run_dir)
 
-    def finish(self, status: str, reason: str | None = None) -> None:
-        self.results["finished"] = now()
-        self.results["status"] = status
-        self.results["error"] = reason if status == "error" else None
-        for entry in self.results["ablations"].values():
-            if entry["status"] == "running":  # stopped between training and judging
-                entry["status"] = "interrupted" if status == "interrupted" else "not run"
+    def finish(self, status: RunStatus | str, reason: str | None = None) -> None:
+        status = RunStatus(status)
+        self.results.finished = now()
+        self.results.status = status
+        self.results.error = reason if status == RunStatus.ERROR else None
+        interrupted = status == RunStatus.INTERRUPTED
+        for entry in self.results.ablations.values():
+            if entry.status == AblationStatus.RUNNING:  # stopped between training and judging
+                entry.status = AblationStatus.INTERRUPTED if interrupted else AblationStatus.NOT_RUN
         self.save()
 
 

@@ -23,7 +23,8 @@ from suite.report.since import build_since
 from suite.spec.chapter3 import ABLATIONS
 from suite.spec.claims import Claim
 from suite.store.files import RESULTS_FILE, ResultsError
-from suite.store.results import load_results, read_benchmark
+from suite.store.records import RunResults
+from suite.store.results import load_run, read_benchmark
 
 PROJECT = "chapter3-ablations"
 SUBTITLE = "Ablations of chapter 3 of “Modern Computer Vision with PyTorch”: FashionMNIST, MLP 784-1000-10"
@@ -262,31 +263,28 @@ def appendix(results: dict, run_dir: Path) -> dict:
     }
 
 
-def judge_unjudged(results: dict) -> None:
+def judge_unjudged(run: RunResults) -> None:
     """Judge, in place, every ablation whose variants all have runs but that holds no verdict (its
     run was stopped between storing the last variant and judging it), with the claims the file lists.
 
     The session judges the same way the moment an ablation's last variant is stored, so this only
     fills in files written before that, or by a process killed in between.
     """
-    for name, entry in results["ablations"].items():
-        if entry.get("verdicts") or name not in ABLATIONS:
+    for name, entry in run.ablations.items():
+        if entry.verdicts or name not in ABLATIONS:
             continue
-        claims = tuple(Claim(**claim) for claim in entry.get("claims") or [])
+        claims = tuple(Claim(**claim) for claim in entry.claims)
         spec = dataclasses.replace(ABLATIONS[name], claims=claims)
-        verdicts = spec.judge(
-            {v: record["runs"] for v, record in entry["variants"].items()}, profile=results["profile"]["name"]
-        )
+        verdicts = spec.judge(entry.runs_by_variant(), profile=run.profile["name"])
         if verdicts:
-            entry["verdicts"] = [v.as_dict() for v in verdicts]
-            if entry["status"] != "error":
-                entry["status"] = "failed" if any(v.outcome == "FAIL" for v in verdicts) else "passed"
+            entry.record_verdicts(verdicts)
 
 
 def build(run_dir: str | Path) -> dict:
     folder = Path(run_dir)
-    results = load_results(folder)
-    judge_unjudged(results)
+    run = load_run(folder)
+    judge_unjudged(run)
+    results = run.to_json()
     home = folder if folder.is_dir() else folder.parent
     bench = read_benchmark(home)
     path = folder / RESULTS_FILE if folder.is_dir() else folder

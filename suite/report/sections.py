@@ -16,6 +16,7 @@ from suite.report import fmt
 from suite.spec.chapter3 import ABLATIONS, ABLATIONS_LIST
 from suite.spec.metrics import METRICS, metric_value
 from suite.spec.profiles import PROFILES
+from suite.store.records import AblationEntry
 
 OUTCOME_CLASS = {
     "PASS": "pass",
@@ -207,22 +208,6 @@ def claim_rows(entry: dict, status: str, labels: dict | None = None) -> list[dic
     return rows
 
 
-def _spec_entry(name: str, profile: str) -> dict:
-    spec = ABLATIONS[name]
-    return {
-        "title": spec.title,
-        "question": spec.question,
-        "book_note": spec.book_note,
-        "order": ABLATIONS_LIST.index(spec),
-        "status": "not run",
-        "error": None,
-        "variants": {},
-        "claims": [c.as_dict() for c in spec.claims_for(profile)],
-        "verdicts": [],
-        "duration_s": 0.0,
-    }
-
-
 def ablation_sections(results: dict) -> list[dict]:
     stored = results["ablations"]
     names = [a.name for a in ABLATIONS_LIST]
@@ -230,7 +215,7 @@ def ablation_sections(results: dict) -> list[dict]:
     profile = results["profile"]["name"]
     sections = []
     for number, name in enumerate(names, 1):
-        entry = stored.get(name) or _spec_entry(name, profile)
+        entry = stored.get(name) or AblationEntry.planned(name, profile).to_json()
         status = entry.get("status", "not run")
         variants = _variant_rows(name, entry, profile)
         has_runs = any(v["runs"] for v in variants)

@@ -1,7 +1,8 @@
-"""The results folder of a run: atomic writes, loading with clear errors, machine info.
+"""Loading a run's results folder: its results file through the records, its benchmark file.
 
-    from suite.store.results import load_results
-    results = load_results("reports/20261126-221500")     # -> dict, or ResultsError
+    from suite.store.results import load_results, load_run
+    run = load_run("reports/20261126-221500")          # -> RunResults, or ResultsError
+    results = load_results("reports/20261126-221500")  # -> the same, checked, as the file's dict
 
 A run writes ``reports/<run-id>/results.json`` (rewritten atomically after each case, so a
 killed run leaves the last complete version) and pytest-benchmark's ``benchmark.json`` beside
@@ -14,10 +15,7 @@ import os
 from pathlib import Path
 
 from suite.store.files import BENCHMARK_FILE, RESULTS_FILE, ResultsError, read_json
-from suite.store.validation import check_results
-
-SCHEMA = 1
-REQUIRED = ("schema", "run_id", "profile", "seeds", "machine", "ablations")
+from suite.store.records import RunResults
 
 
 def read_benchmark(folder: str | os.PathLike) -> dict | None:
@@ -43,18 +41,14 @@ def read_benchmark(folder: str | os.PathLike) -> dict | None:
         raise ResultsError(f"malformed benchmark file {path}: {type(exc).__name__}: {exc}") from None
 
 
-def load_results(folder: str | os.PathLike) -> dict:
+def load_run(folder: str | os.PathLike) -> RunResults:
     """Load and check a run's results.json; FOLDER may also be the file itself."""
     path = Path(folder)
     if path.is_dir():
         path = path / RESULTS_FILE
-    data = read_json(path)
-    if not isinstance(data, dict):
-        raise ResultsError(f"malformed results file {path}: top level: expected a JSON object")
-    missing = [key for key in REQUIRED if key not in data]
-    if missing:
-        raise ResultsError(f"malformed results file {path}: missing {', '.join(missing)}")
-    if data["schema"] != SCHEMA:
-        raise ResultsError(f"results file {path} has schema {data['schema']}, this version reads {SCHEMA}")
-    check_results(data, path)
-    return data
+    return RunResults.from_json(read_json(path), path)
+
+
+def load_results(folder: str | os.PathLike) -> dict:
+    """The checked results file as JSON data (``load_run(folder).to_json()``), for readers of dicts."""
+    return load_run(folder).to_json()

@@ -1,0 +1,284 @@
+"""The results file as types: the run, its ablation entries and their verdicts, checked on loading.
+
+    from suite.store.records import RunResults
+    run = RunResults.from_json(read_json(path), path)      # ResultsError: "malformed results file PATH: PLACE: ..."
+    run.ablations["scaling"].status                        # AblationStatus.PASSED
+    atomic_write_json(path, run.to_json())                 # the same keys and values as read
+
+Each type has one builder (``RunResults.new``, ``AblationEntry.planned``, ``VerdictRecord.of``;
+variants and runs: ``suite.store.run_records``), one ``to_json`` and one ``from_json`` that checks
+what it reads, so that every reader of a results file (the report, the nightly comparison, the
+merge of pytest-xdist workers' files) gets the same checks and no reader renders or compares what
+another would refuse. No torch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from suite.spec.chapter3 import ABLATIONS
+from suite.spec.claims import Verdict
+from suite.spec.profiles import Profile
+from suite.store.files import ResultsError
+from suite.store.run_records import VariantRecord
+from suite.store.validation import Bad, Choice, Record, expect, number
+
+SCHEMA = 1
+REQUIRED = ("schema", "run_id", "profile", "seeds", "machine", "ablations")
+
+
+class RunStatus(Choice):
+    RUNNING = "running"
+    COMPLETE = "complete"
+    INTERRUPTED = "interrupted"
+    ERROR = "error"
+
+
+class AblationStatus(Choice):
+    NOT_RUN = "not run"
+    RUNNING = "running"
+    PASSED = "passed"
+    FAILED = "failed"
+    ERROR = "error"
+    INTERRUPTED = "interrupted"
+
+
+class Outcome(Choice):
+    PASS = "PASS"  # asserted claims
+    FAIL = "FAIL"
+    REPRODUCED = "REPRODUCED"  # reported claims, which never fail
+    NOT_REPRODUCED = "NOT REPRODUCED"
+
+
+@dataclass
+class VerdictRecord(Record):
+    """A claim's verdict as a results file stores it (``suite.spec.claims.Verdict``, checked)."""
+
+    claim: str
+    outcome: Outcome
+    per_seed: list[float]
+    mean: float
+    spread: float
+    seeds: list[int]
+    asserted: bool | None = None
+    statistic: str | None = None
+    bound: str | None = None
+    why: str | None = None
+
+    ORDER = ("claim", "asserted", "outcome", "statistic", "bound", "per_seed", "mean", "spread", "seeds", "why")
+
+    @classmethod
+    def of(cls, verdict: Verdict) -> VerdictRecord:
+        return cls(**{**verdict.as_dict(), "outcome": Outcome(verdict.outcome)})
+
+    def to_verdict(self) -> Verdict:
+        return Verdict(**self.to_json())
+
+    def to_json(self) -> dict:
+        values = {key: getattr(self, key) for key in self.ORDER}
+        values["outcome"] = self.outcome.value
+        return self.stored(values)
+
+    @classmethod
+    def from_json(cls, data, place: str) -> VerdictRecord:
+        expect(data, dict, place, "a verdict object")
+        for key in ("claim", "outcome", "per_seed", "mean", "spread", "seeds"):
+            if key not in data:
+                raise Bad(place, f"missing {key!r}")
+        outcome = Outcome.read(data["outcome"], f"{place}.outcome", "outcome")
+        per_seed = expect(data["per_seed"], list, f"{place}.per_seed", "a list of per-seed values")
+        seeds = expect(data["seeds"], list, f"{place}.seeds", "a list of seeds")
+        if len(per_seed) != len(seeds) or not seeds:
+            raise Bad(place, f"{len(per_seed)} per-seed values for {len(seeds)} seeds")
+        for i, value in enumerate(per_seed):
+            number(value, f"{place}.per_seed[{i}]")
+        number(data["mean"], f"{place}.mean")
+        values = {key: data.get(key) for key in cls.keys()}
+        return cls(**{**values, "outcome": outcome}, **cls.unread(data))
+
+
+@dataclass
+class AblationEntry(Record):
+    """One ablation of a run: what it asks, its variants' records, its claims and their verdicts."""
+
+    status: AblationStatus
+    title: str | None = None
+    question: str | None = None
+    book_note: str | None = None
+    order: int | None = None  # its place in the book's order (``suite.spec.chapter3``)
+    error: str | None = None  # the one-line reason when status is "error"
+    variants: dict[str, VariantRecord] = field(default_factory=dict)
+    claims: list[dict[str, Any]] = field(default_factory=list)  # Claim.as_dict() of each, as judged
+    verdicts: list[VerdictRecord] = field(default_factory=list)
+    duration_s: float | None = None
+
+    ORDER = ("title", "question", "book_note", "order", "status", "error", "variants", "claims", "verdicts")
+    ORDER += ("duration_s",)
+
+    @classmethod
+    def planned(cls, name: str, profile: str) -> AblationEntry:
+        """The entry of an ablation of ``suite.spec.chapter3`` that has not run yet."""
+        spec = ABLATIONS[name]
+        return cls(
+            title=spec.title,
+            question=spec.question,
+            book_note=spec.book_note,
+            order=list(ABLATIONS).index(name),  # by name: a test may swap the spec in ABLATIONS
+            status=AblationStatus.NOT_RUN,
+            error=None,
+            claims=[c.as_dict() for c in spec.claims_for(profile)],
+            duration_s=0.0,
+        )
+
+    def runs_by_variant(self) -> dict[str, list[dict]]:
+        """{variant: its runs as stored}: what claims are judged from."""
+        return {name: record.runs_json() for name, record in self.variants.items()}
+
+    @staticmethod
+    def outcome_status(verdicts: list[VerdictRecord] | list[Verdict]) -> AblationStatus:
+        """The one rule: an ablation fails when any asserted claim FAILs (reported claims never do)."""
+        return AblationStatus.FAILED if any(v.outcome == Outcome.FAIL for v in verdicts) else AblationStatus.PASSED
+
+    def record_verdicts(self, verdicts: list[Verdict]) -> None:
+        """Store the ablation's verdicts; its status follows from them unless an error stopped it."""
+        self.verdicts = [VerdictRecord.of(v) for v in verdicts]
+        if self.status != AblationStatus.ERROR:
+            self.status = self.outcome_status(self.verdicts)
+
+    def to_json(self) -> dict:
+        values = {key: getattr(self, key) for key in self.ORDER}
+        values["status"] = self.status.value
+        values["variants"] = {name: record.to_json() for name, record in self.variants.items()}
+        values["verdicts"] = [verdict.to_json() for verdict in self.verdicts]
+        return self.stored(values)
+
+    @classmethod
+    def from_json(cls, data, place: str) -> AblationEntry:
+        expect(data, dict, place, "an ablation object")
+        status = AblationStatus.read(data.get("status"), f"{place}.status", "status")
+        stored = expect(data.get("variants", {}), dict, f"{place}.variants", "an object of variants")
+        variants = {
+            name: VariantRecord.from_json(record, f"{place}.variants.{name}") for name, record in stored.items()
+        }
+        claims = expect(data.get("claims", []), list, f"{place}.claims", "a list of claims")
+        for i, claim in enumerate(claims):
+            expect(claim, dict, f"{place}.claims[{i}]", "a claim object")
+        stored = expect(data.get("verdicts", []), list, f"{place}.verdicts", "a list of verdicts")
+        verdicts = []
+        for i, verdict in enumerate(stored):
+            verdicts.append(VerdictRecord.from_json(verdict, f"{place}.verdicts[{i}]"))
+            _check_rests_on_runs(verdicts[-1], claims, variants, f"{place}.verdicts[{i}]")
+        if status in (AblationStatus.PASSED, AblationStatus.FAILED) and not verdicts:
+            raise Bad(f"{place}.status", f"{status.value!r} without any verdict")
+        values = {key: data.get(key) for key in cls.keys()}
+        return cls(
+            **{**values, "status": status, "variants": variants, "claims": claims, "verdicts": verdicts},
+            **cls.unread(data),
+        )
+
+
+def _check_rests_on_runs(verdict: VerdictRecord, claims: list[dict], variants: dict, place: str) -> None:
+    """A verdict's claim is one the entry lists, and its variants have runs for every seed it used."""
+    for claim in claims:
+        if claim.get("text") == verdict.claim:
+            names = [v for v in (claim.get("variant"), claim.get("baseline")) if v]
+            break
+    else:
+        raise Bad(place, f"verdict for a claim the entry does not list: {verdict.claim!r}")
+    for name in names:
+        record = variants.get(name)
+        if record is None or not record.runs:
+            raise Bad(place, f"the verdict on {verdict.claim!r} rests on variant {name!r}, which has no runs")
+        have = {run.seed for run in record.runs}
+        missing = [seed for seed in verdict.seeds if seed not in have]
+        if missing:
+            raise Bad(place, f"the verdict uses seeds {missing} that variant {name!r} has no runs for")
+
+
+@dataclass
+class RunResults(Record):
+    """A run's results file: how it was run, where, how it ended, and every ablation it selected."""
+
+    OPTIONAL = frozenset({"workers"})
+
+    schema: int
+    run_id: str
+    profile: dict[str, Any]  # name, train_size, val_size, description
+    seeds: list[int]
+    machine: dict[str, Any]  # suite.store.machine.machine_info(); empty until something trains
+    status: RunStatus
+    ablations: dict[str, AblationEntry]
+    command: list[str] | None = None
+    started: str | None = None
+    finished: str | None = None
+    error: str | None = None  # the one-line reason when status is "error"
+    device: str | None = None
+    base_seed: int | None = None
+    extras: dict[str, Any] = field(default_factory=dict)  # the book facts' tables (sigmoid, train/eval mode)
+    worker_id: str | None = None  # a pytest-xdist worker's own file
+    workers: dict[str, str] | None = None  # {worker id: device} of a run merged from workers
+
+    ORDER = ("schema", "run_id", "command", "started", "finished", "status", "error", "profile", "device", "seeds")
+    ORDER += ("base_seed", "machine", "ablations", "extras", "worker_id", "workers")
+
+    @classmethod
+    def new(
+        cls, run_id: str, command: list[str], started: str, profile: Profile, device: str, seeds: list[int], **more
+    ) -> RunResults:
+        """A run starting now: MORE holds base_seed and worker_id."""
+        return cls(
+            schema=SCHEMA,
+            run_id=run_id,
+            command=command,
+            started=started,
+            status=RunStatus.RUNNING,
+            profile={
+                "name": profile.name,
+                "train_size": profile.train_size,
+                "val_size": profile.val_size,
+                "description": profile.description,
+            },
+            device=device,
+            seeds=seeds,
+            machine={},
+            ablations={},
+            **more,
+        )
+
+    def to_json(self) -> dict:
+        values = {key: getattr(self, key) for key in self.ORDER}
+        values["status"] = self.status.value
+        values["ablations"] = {name: entry.to_json() for name, entry in self.ablations.items()}
+        return self.stored(values)
+
+    @classmethod
+    def from_json(cls, data, path: str | Path) -> RunResults:
+        """The run in DATA, read from PATH; ResultsError naming PATH and the first problem's place."""
+        if not isinstance(data, dict):
+            raise ResultsError(f"malformed results file {path}: top level: expected a JSON object")
+        missing = [key for key in REQUIRED if key not in data]
+        if missing:
+            raise ResultsError(f"malformed results file {path}: missing {', '.join(missing)}")
+        if data["schema"] != SCHEMA:
+            raise ResultsError(f"results file {path} has schema {data['schema']}, this version reads {SCHEMA}")
+        try:
+            return cls._read(data)
+        except Bad as exc:
+            raise ResultsError(f"malformed results file {path}: {exc}") from None
+
+    @classmethod
+    def _read(cls, data: dict) -> RunResults:
+        status = RunStatus.read(data.get("status"), "status", "run status")
+        profile = expect(data["profile"], dict, "profile", "a profile object")
+        expect(profile.get("name"), str, "profile.name", "a profile name")
+        seeds = expect(data["seeds"], list, "seeds", "a list of seeds")
+        for i, seed in enumerate(seeds):
+            expect(seed, int, f"seeds[{i}]", "an integer seed")
+        expect(data["machine"], dict, "machine", "an object")
+        extras = expect(data.get("extras", {}), dict, "extras", "an object")
+        stored = expect(data["ablations"], dict, "ablations", "an object of ablations")
+        ablations = {name: AblationEntry.from_json(entry, f"ablations.{name}") for name, entry in stored.items()}
+        values = {key: data.get(key) for key in cls.keys()}
+        return cls(**{**values, "status": status, "extras": extras, "ablations": ablations}, **cls.unread(data))
