@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 
 from suite.engine.data import DEBIAN_DIR, FILES, resolve_root
-from tests.helpers import REPO  # noqa: F401 - test_validation.py imports REPO from here until it uses tests.helpers
 
 pytest_plugins = ["pytester"]
 DATASET_FIXTURES = {"data_root", "gz_copy", "tiny"}

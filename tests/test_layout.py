@@ -25,12 +25,6 @@ TESTS = REPO / "tests"
 # imports the Workbench, and so torch, only when it trains).
 TORCH_FREE = ["suite.spec", "suite.store", "suite.report", "suite.regress", "suite.flake"]
 
-# Test modules that still import another test module; their owners move the imports to
-# tests.helpers, then delete the entry here (the test below fails on an entry that no longer offends).
-PENDING_TEST_IMPORTS = {
-    "tests.test_validation": {"tests.conftest"},
-}
-
 
 def module_name(path: Path, root: Path = REPO) -> str:
     parts = list(path.relative_to(root).with_suffix("").parts)
@@ -164,6 +158,4 @@ def test_no_test_module_imports_another():
         others = imported(name, path, set(found)) - shared
         if others:
             offending[name] = others
-    still_pending = {name: PENDING_TEST_IMPORTS[name] for name in offending if name in PENDING_TEST_IMPORTS}
-    assert offending == still_pending, "test modules importing others (use tests/helpers.py or a fixture)"
-    assert still_pending == PENDING_TEST_IMPORTS, "fixed: delete these from PENDING_TEST_IMPORTS"
+    assert offending == {}, "test modules importing others (use tests/helpers.py or a fixture)"

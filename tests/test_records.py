@@ -15,7 +15,7 @@ from suite.store.files import RESULTS_FILE, ResultsError, atomic_write_json, rea
 from suite.store.records import AblationEntry, AblationStatus, Outcome, RunResults
 from suite.store.results import load_run
 from suite.store.run_records import FlakeRecord
-from tests.conftest import REPO
+from tests.helpers import REPO
 
 SAMPLE = REPO / "tests" / "data" / "ci-sample" / RESULTS_FILE
 ARCHIVES = sorted((REPO / "docs").glob("calibration/*.tgz")) + sorted((REPO / "docs").glob("runs/*.tgz"))

@@ -8,7 +8,7 @@ import pytest
 from suite.report.__main__ import main as report_main
 from suite.store.files import ResultsError, read_json
 from suite.store.results import load_results
-from tests.conftest import REPO
+from tests.helpers import REPO
 
 SAMPLE = REPO / "tests" / "data" / "ci-sample" / "results.json"
 

@@ -310,7 +310,7 @@ def build(run_dir: str | Path) -> dict:
             "timings": timing_rows(sections, bench),
             "appendix": appendix(results, folder),
             "status": status_text(results.get("status", "unknown")),
-            "status_class": OUTCOME_CLASS.get(results.get("status"), "not-run"),
+            "status_class": OUTCOME_CLASS.get(str(results.get("status")), "not-run"),
         }
     except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
         raise ResultsError(f"malformed results file {path}: {type(exc).__name__}: {exc}") from None

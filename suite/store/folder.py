@@ -42,7 +42,8 @@ class RunFolderLock:
     """
 
     def __init__(self, run_dir: Path, fd: int):
-        self.run_dir, self._fd = run_dir, fd
+        self.run_dir = run_dir
+        self._fd: int | None = fd
 
     @classmethod
     def acquire(cls, run_dir: str | os.PathLike) -> RunFolderLock:

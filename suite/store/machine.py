@@ -12,6 +12,7 @@ import platform
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 
 def _git(*args: str) -> str | None:
@@ -36,7 +37,7 @@ def _cpu_name() -> str:
 
 def machine_info(device: str) -> dict:
     """Where and with what a run ran. torch is imported here only if the caller already has it."""
-    info = {
+    info: dict[str, Any] = {
         "python": sys.version.split()[0],
         "platform": platform.platform(),
         "cpu": _cpu_name(),

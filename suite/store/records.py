@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from suite.spec.chapter3 import ABLATIONS
 from suite.spec.claims import Verdict
@@ -114,8 +114,10 @@ class AblationEntry(Record):
     verdicts: list[VerdictRecord] = field(default_factory=list)
     duration_s: float | None = None
 
-    ORDER = ("title", "question", "book_note", "order", "status", "error", "variants", "claims", "verdicts")
-    ORDER += ("duration_s",)
+    ORDER: ClassVar[tuple[str, ...]] = (
+        *("title", "question", "book_note", "order", "status", "error", "variants", "claims", "verdicts"),
+        "duration_s",
+    )
 
     @classmethod
     def planned(cls, name: str, profile: str) -> AblationEntry:
@@ -220,8 +222,10 @@ class RunResults(Record):
     worker_id: str | None = None  # a pytest-xdist worker's own file
     workers: dict[str, str] | None = None  # {worker id: device} of a run merged from workers
 
-    ORDER = ("schema", "run_id", "command", "started", "finished", "status", "error", "profile", "device", "seeds")
-    ORDER += ("base_seed", "machine", "ablations", "extras", "worker_id", "workers")
+    ORDER: ClassVar[tuple[str, ...]] = (
+        *("schema", "run_id", "command", "started", "finished", "status", "error", "profile", "device", "seeds"),
+        *("base_seed", "machine", "ablations", "extras", "worker_id", "workers"),
+    )
 
     @classmethod
     def new(

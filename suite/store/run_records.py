@@ -139,7 +139,7 @@ class VariantRecord(Record):
     def of(cls, variant: str, label: str, config: dict[str, Any], runs: list[RunRecord]) -> VariantRecord:
         """A variant's record as trained now, its stack share summed from its runs'."""
         stacks = [run.stack for run in runs if run.stack is not None]
-        share = StackShare(ids=sorted({s.id for s in stacks}), share_s=sum(s.share_s for s in stacks))
+        share = StackShare(ids=sorted({s.id for s in stacks if s.id}), share_s=sum(s.share_s or 0.0 for s in stacks))
         return cls(variant=variant, label=label, config=config, runs=runs, stack=share)
 
     def runs_json(self) -> list[dict]:

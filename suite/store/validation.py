@@ -86,8 +86,11 @@ class Choice(str, Enum):
     as StrEnum's would.
     """
 
-    __str__ = str.__str__
-    __format__ = str.__format__
+    def __str__(self) -> str:
+        return str(self.value)
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self.value), spec)
 
     @classmethod
     def read(cls, value, place: str, what: str):
