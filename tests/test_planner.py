@@ -17,7 +17,7 @@ import pytest
 import suite.engine.workbench
 from suite.engine.planner import distinct_runs, epochs_saved, pack, requests_for, run_key
 from suite.engine.trainer import train
-from suite.engine.workbench import Workbench, parameter_record, weight_abs_mean
+from suite.engine.workbench import Workbench, activation_record, parameter_record, serialize, weight_abs_mean
 from suite.spec.ablation import Ablation, Variant
 from suite.spec.chapter3 import ABLATIONS, ABLATIONS_LIST
 from suite.spec.config import TrainConfig
@@ -201,3 +201,49 @@ def test_where_runs_stack_the_first_variant_trains_its_whole_ablation(tiny):
     assert all(run["stack"]["served"] == "trained" and run["stack"]["share_s"] > 0 for run in long["runs"])
     assert fast["stack"]["share_s"] > 0 and fast["stack"]["ids"] == long["stack"]["ids"]
     _same_as_alone(long["runs"][1], ALPHA.config("long", TINY), tiny)
+
+
+SERVED = {
+    "plateau": dict(plateau_factor=0.5, plateau_threshold=10.0),  # cuts the rate after every epoch but the first
+    "batch_norm": dict(batch_norm=True),
+    "bn_book_slip": dict(batch_norm=True, eval_mode_slip=True),
+    "dropout": dict(dropout=0.25),
+}
+
+
+@pytest.mark.parametrize("extra", SERVED.values(), ids=SERVED)
+def test_served_runs_are_records_of_fresh_training(extra, tiny):
+    """Prefixes (1 and 2 of 3 epochs) and an identical run of another ablation, served from the
+    cache: each record equals that of the same run trained fresh, bitwise, activations included
+    (eval mode: batch norm's running statistics, no dropout)."""
+    base = dict(BASE, **extra)
+    variants = (
+        Variant("long", "3 epochs"),
+        Variant("two", "2 epochs", dict(epochs=2)),
+        Variant("one", "1 epoch", dict(epochs=1)),
+    )
+    first = Ablation("first", "F", "?", base, variants, (), probe_activations=True)
+    second = Ablation("second", "S", "?", base, (Variant("same", "as first/long"),), (), probe_activations=True)
+    bench = Workbench(TINY, "cpu")
+    bench.expect([first, second], [0, 1])
+    records = {("first", name): record for name, record in stored(bench.run_ablation(first, [0, 1])).items()}
+    records["second", "same"] = stored(bench.run_ablation(second, [0, 1]))["same"]
+    assert [s.epochs for s in bench.stacks] == [[3], [3]]  # one run per seed, trained once
+    served = {f"{a}/{v}": [run["stack"]["served"] for run in r["runs"]] for (a, v), r in records.items()}
+    assert served == {
+        "first/long": ["trained"] * 2,
+        "first/two": ["prefix"] * 2,
+        "first/one": ["prefix"] * 2,
+        "second/same": ["identical"] * 2,
+    }
+    x_val = tiny[1].pixels.float() * TrainConfig().input_scale  # the base's scale
+    fresh = {}
+    for (ablation, variant), record in records.items():
+        cfg = {"first": first, "second": second}[ablation].config(variant, TINY)
+        for run in record["runs"]:
+            if (cfg, run["seed"]) not in fresh:
+                alone = train(cfg, seed=run["seed"], train=tiny[0], val=tiny[1])
+                fresh[cfg, run["seed"]] = serialize(alone, activations=activation_record(alone.model, x_val)).to_json()
+            expected = dict(fresh[cfg, run["seed"]], stack=run["stack"], wall_s=run["wall_s"])
+            expected["history"] = dict(expected["history"], wall_s=run["history"]["wall_s"])
+            assert run == expected, (ablation, variant, run["seed"])

@@ -17,10 +17,12 @@ import torch
 
 import suite.engine.trainer
 from suite.engine.model import build_model
-from suite.engine.trainer import train, train_stack
+from suite.engine.stack import Stack
+from suite.engine.trainer import Stepper, train, train_stack
 from suite.engine.workbench import activation_record, serialize
 from suite.spec.chapter3 import ABLATIONS_LIST
 from suite.spec.config import TrainConfig
+from suite.spec.profiles import PROFILES
 from tests.helpers import GROUPS, SMALL
 
 # One thread: on a busy 2-core machine two threads for these tiny matmuls spin-wait (10x slower).
@@ -48,7 +50,17 @@ def test_a_stack_of_every_ablation_config_equals_each_run_alone(key, tiny):
 
 
 def test_every_ablation_config_was_compared():
-    assert sum(map(len, GROUPS.values())) == sum(len(a.variants) for a in ABLATIONS_LIST)
+    """The stack test's groups against the catalogue, read here on its own: every variant of every
+    ablation exactly once, with its ci config but for narrowed widths and 2 epochs, in the group
+    of its own shape and batch (the stack it is compared in)."""
+    catalogue = {f"{a.name}/{v.name}": a.config(v.name, PROFILES["ci"]) for a in ABLATIONS_LIST for v in a.variants}
+    compared = [(name, key, cfg) for key, group in GROUPS.items() for name, cfg in group]
+    assert sorted(name for name, _, _ in compared) == sorted(catalogue)
+    for name, key, cfg in compared:
+        book = catalogue[name]
+        assert replace(cfg, hidden=book.hidden, epochs=book.epochs) == book, name  # nothing else changed
+        assert cfg.hidden == (64,) * len(book.hidden) and cfg.epochs == 2, name
+        assert key == (cfg.hidden, cfg.batch_norm, min(cfg.batch_size, 512)), name
     assert {(hidden, bn) for hidden, bn, _ in GROUPS} >= {((64,), True), ((), False), ((64, 64), False)}
 
 
@@ -64,8 +76,6 @@ def test_dropout_masks_do_not_depend_on_the_stack_mates(tiny):
 
 
 def test_dropout_drops_the_expected_share_and_rescales(tiny):
-    from suite.engine.stack import Stack
-
     stack = Stack(
         [(TrainConfig(dropout=0.25, **SMALL), 0), (TrainConfig(dropout=0.5, **SMALL), 1)], 784, torch.device("cpu")
     )
@@ -152,9 +162,22 @@ def test_a_stack_must_share_shape_and_batch(tiny):
         train_stack([(TrainConfig(**SMALL), 0), (TrainConfig(batch_size=64, **SMALL), 0)], train=tiny[0], val=tiny[1])
 
 
-def test_graph_flag_is_ignored_on_cpu(tiny):
+def test_graph_flag_is_ignored_on_cpu(tiny, monkeypatch):
+    """graph=True on the CPU: every step is an eager Stack.step; no CUDA stream, graph or capture
+    is ever made (each raises here), not even one that fails and falls back to eager steps."""
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("the CPU path reached for a CUDA graph")
+
+    for name in ("CUDAGraph", "graph", "Stream", "stream"):
+        monkeypatch.setattr(torch.cuda, name, forbidden)
+    monkeypatch.setattr(Stepper, "_capture", forbidden)
+    steps, eager_step = [], Stack.step
+    monkeypatch.setattr(Stack, "step", lambda self, *args: (steps.append(len(steps)), eager_step(self, *args))[1])
     cfg = TrainConfig(optimizer="adam", lr=1e-3, **SMALL)
-    graph, eager = (train_stack([(cfg, 0), (cfg, 1)], train=tiny[0], val=tiny[1], graph=flag) for flag in (True, False))
+    graph = train_stack([(cfg, 0), (cfg, 1)], train=tiny[0], val=tiny[1], graph=True)
+    assert len(steps) == cfg.epochs * math.ceil(len(tiny[0]) / cfg.batch_size)  # each step ran, eagerly
+    eager = train_stack([(cfg, 0), (cfg, 1)], train=tiny[0], val=tiny[1], graph=False)
     assert [r.history["val_loss"] for r in graph] == [r.history["val_loss"] for r in eager]
 
 
@@ -171,8 +194,6 @@ def test_init_is_the_books_modules(tiny, monkeypatch):
 @pytest.mark.parametrize("cfg", [TrainConfig(batch_norm=True, hidden=(64, 32)), TrainConfig(hidden=())])
 def test_the_stack_holds_every_parameter_in_the_models_order(cfg):
     """The penalty sums the parameters in this order, as model.parameters() does."""
-    from suite.engine.stack import Stack
-
     stack = Stack([(cfg, 0), (cfg, 1)], 784, torch.device("cpu"))
     torch.manual_seed(1)
     model = build_model(cfg)
@@ -185,8 +206,6 @@ def test_the_stack_holds_every_parameter_in_the_models_order(cfg):
 def test_l2_adds_the_norms_not_their_squares_and_l1_the_absolute_values():
     """The book's L2 adds sum_p ||p||_2 (about 0.21 at initialisation with coefficient 0.01), not
     classic weight decay's sum_p ||p||^2 (about 3.4): a wrong form is off by more than 10x."""
-    from suite.engine.stack import Stack
-
     stack = Stack([(TrainConfig(l2=0.01), 0), (TrainConfig(l1=1e-4), 1), (TrainConfig(), 2)], 784, torch.device("cpu"))
     params = [[p[k].detach() for p in stack.params] for k in range(3)]
     norms = 0.01 * sum(float(p.norm()) for p in params[0])
