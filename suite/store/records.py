@@ -219,7 +219,12 @@ def _check_rests_on_runs(verdict: VerdictRecord, claims: list[dict], variants: d
 
 @dataclass
 class RunResults(Record):
-    """A run's results file: how it was run, where, how it ended, and every ablation it selected."""
+    """A run's results file: how it was run, where, how it ended, and every ablation it selected.
+
+    Unknown top-level keys are kept (``extra``), not refused: they describe the run (a CI job may
+    note its own), nothing judged or compared reads them, and a newer writer's metadata should
+    not make a whole run unreadable. Everything below ``ablations`` takes known keys only.
+    """
 
     OPTIONAL = frozenset({"workers"})
 
