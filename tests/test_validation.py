@@ -169,7 +169,7 @@ def _reported_claim_passes(data):
             "ablations.scaling.variants.scaled.runs[0].history.val_loss[2]",
             "inf is not finite, and the run is not recorded as diverged",
         ),
-        (_negative_diverged_epoch, "ablations.scaling.variants.scaled.runs[0].diverged_epoch", "-1 is outside [1"),
+        (_negative_diverged_epoch, "ablations.scaling.variants.scaled.runs[0].diverged_epoch", "-1 is less than 1"),
         (
             _diverged_before_the_history_ends,
             "ablations.scaling.variants.scaled.runs[0].diverged_epoch",

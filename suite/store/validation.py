@@ -57,8 +57,10 @@ def optional(value, kind: type | tuple[type, ...], place: str, what: str):
 def whole(value, place: str, *, low: int, high: int | None = None, what: str = "an integer") -> int:
     """An integer in [LOW, HIGH] (an epoch, a count)."""
     expect(value, int, place, what)
-    if value < low or (high is not None and value > high):
-        raise Bad(place, f"{value} is outside [{low}, {'...' if high is None else high}]")
+    if high is None and value < low:
+        raise Bad(place, f"{value} is less than {low}")
+    if high is not None and not low <= value <= high:
+        raise Bad(place, f"{value} is outside [{low}, {high}]")
     return value
 
 
