@@ -18,7 +18,8 @@ from suite.spec.chapter3 import ABLATIONS
 from suite.spec.claims import describe
 from suite.spec.profiles import PROFILES, seeds_for
 from suite.store.files import ResultsError, atomic_write_json, read_json
-from suite.store.run_records import FlakeRecord
+from suite.store.run_records import FlakeRecord, VariantRecord
+from suite.store.stored_claims import check_claim
 from suite.store.validation import Bad
 
 
@@ -58,13 +59,21 @@ def load_flake_file(path: Path) -> FlakeRecord:
     if (
         not isinstance(data, dict)
         or not {"ablation", "profile", "runs"} <= data.keys()
+        or not isinstance(data["ablation"], str)
         or data["ablation"] not in ABLATIONS
     ):
         raise ResultsError(f"{path} is not a flake file of this suite")
     try:
-        return FlakeRecord.from_json(data, "")
+        record = FlakeRecord.from_json(data, "")
+        if record.profile not in PROFILES:
+            raise Bad("profile", f"unknown profile {record.profile!r}")
+        # what the measurement judges: each claim's metric, read from the runs it judges
+        variants = {name: VariantRecord(variant=name, runs=runs) for name, runs in record.runs.items()}
+        for claim in ABLATIONS[record.ablation].claims_for(record.profile):
+            check_claim(claim.as_dict(), variants, f"claim {claim.text!r}")
     except Bad as exc:
         raise ResultsError(f"malformed flake file {path}: {exc}") from None
+    return record
 
 
 def judged(folders: list[Path], names: list[str] | None = None, profile: str | None = None) -> tuple[str, list]:

@@ -7,6 +7,7 @@ never loses the results on disk.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,9 @@ class DeferredFile:
     Older pytest-benchmark releases take an open file (``with value as fh``), newer ones a path
     (``open(value)``): this object is both.
 
-    With the older releases the write is atomic. It stays falsy (pytest-benchmark then neither
+    Either way the write is atomic: the older releases write through ``atomic_writer``, the newer
+    ones into a hidden file beside it that ``commit`` renames once they are done, so a full disk
+    leaves no half-written benchmark.json for the report to trip over. It stays falsy (pytest-benchmark then neither
     saves nor warns) until the run collects ablation cases, so self-test runs leave no file.
     """
 
@@ -39,10 +42,22 @@ class DeferredFile:
     def __exit__(self, *exc_info):
         return self._writer.__exit__(*exc_info)
 
+    @property
+    def _staging(self) -> Path:
+        return self._path.with_name(f".{self._path.name}.writing")
+
     def __fspath__(self) -> str:
         # pytest-benchmark >= 5.3 takes --benchmark-json as a path and opens it itself.
         self._path.parent.mkdir(parents=True, exist_ok=True)
-        return self.name
+        return str(self._staging)
+
+    def commit(self, written: bool) -> None:
+        """After pytest-benchmark's session end: its file in place if WRITTEN whole, else gone."""
+        if self._staging.exists():
+            if written:
+                os.replace(self._staging, self._path)
+            else:
+                self._staging.unlink()
 
     def __str__(self) -> str:
         return self.name

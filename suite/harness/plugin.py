@@ -22,7 +22,7 @@ from suite.harness.run import RunSession
 from suite.spec.chapter3 import ABLATIONS
 from suite.spec.numfmt import statistic
 from suite.spec.profiles import PROFILES
-from suite.store.files import ResultsError
+from suite.store.files import ResultsError, write_failure
 from suite.store.records import VerdictRecord
 
 SESSION = pytest.StashKey[RunSession]()
@@ -304,14 +304,43 @@ def _mean_spread(verdict: VerdictRecord) -> str:
     return f"{statistic(verdict.mean)} ± {statistic(verdict.spread, 2)} {verdict.bound}"
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_runtest_teardown(item: pytest.Item) -> None:
+    """A results file that could not be written (a full disk) stops the run after this case."""
+    run = item.config.stash.get(SESSION, None)
+    if run is not None and run.write_error and not item.session.shouldfail:
+        item.session.shouldfail = f"ablation suite stopped: {run.write_error}"
+
+
 @pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int):
     """The run's status is settled before any other plugin's session end (pytest-benchmark's
     among them) can fail; the comparison and the report come after, once benchmark.json exists."""
     run = session.config.stash.get(SESSION, None)
     ending = run is not None and run.settle(exitstatus)
+    bench = getattr(session.config.option, "benchmark_json", None)
+    written = False
     try:
-        return (yield)
+        result = yield
+        written = True
+        return result
+    except OSError as exc:  # pytest-benchmark writing benchmark.json to a full disk: one line
+        if not ending:
+            raise
+        why = write_failure(bench.name if isinstance(bench, DeferredFile) else exc.filename, exc)
+        if run.results.status != "error":
+            run.finish("error", why)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        _say(session.config, f"ablation suite: {why}; results: {run.path} (run {run.results.status})")
+        return None
     finally:
+        if isinstance(bench, DeferredFile):
+            bench.commit(written)
         if ending:
             run.end(session)
+
+
+def _say(config: pytest.Config, line: str) -> None:
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line(line, red=True)

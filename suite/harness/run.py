@@ -25,7 +25,7 @@ from suite.harness.ending import compare, render_report
 from suite.spec.chapter3 import ABLATIONS
 from suite.spec.claims import Verdict
 from suite.spec.profiles import PROFILES, Profile, seeds_for
-from suite.store.files import RESULTS_FILE, ResultsError, atomic_write_json
+from suite.store.files import RESULTS_FILE, ResultsError, atomic_write_json, write_failure
 from suite.store.folder import RunFolderLock, new_run_dir
 from suite.store.machine import machine_info
 from suite.store.records import AblationEntry, AblationStatus, RunResults, RunStatus
@@ -61,6 +61,7 @@ class RunSession:
         self._bench = None
         self._lock: RunFolderLock | None = None  # held by the process that owns run_dir (not a worker)
         self.internal_error: str | None = None  # pytest's INTERNALERROR, as the run's one-line reason
+        self.write_error: str | None = None  # the first failed write of the results: the plugin stops the run
         self.results = RunResults.new(
             run_dir.name, command, now(), profile, device, self.seeds, base_seed=base_seed, worker_id=worker_id
         )
@@ -202,8 +203,14 @@ class RunSession:
         return self.worker_id is not None or self._lock is not None
 
     def save(self) -> None:
-        if self.owns_folder:
+        """Write the results file. A failed write (a full disk) leaves the last good file, which the
+        write replaces atomically, and is remembered as the run's error: the plugin stops the run."""
+        if not self.owns_folder:
+            return
+        try:
             atomic_write_json(self.path, self.results.to_json())
+        except OSError as exc:
+            self.write_error = self.write_error or write_failure(self.path, exc)
 
     def merge_workers(self) -> None:
         """Fold the pytest-xdist workers' files into this (controller's) results."""
@@ -243,6 +250,9 @@ class RunSession:
                 reason = f"cannot merge the workers' results: {exc}"
         if not self.results.ablations and not self.results.extras and reason is None:
             return False
+        if self.write_error:  # the file holds what was written before; the run is not complete
+            self.finish(RunStatus.ERROR, self.write_error)
+            return True
         if exitstatus == pytest.ExitCode.INTERRUPTED:
             self.finish(RunStatus.INTERRUPTED)
             return True

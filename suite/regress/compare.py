@@ -27,7 +27,7 @@ from suite.regress.history import (
 )
 from suite.regress.kinds import NoteKind, RowKind
 from suite.spec.metrics import METRICS
-from suite.store.files import RESULTS_FILE, ResultsError, atomic_write_json
+from suite.store.files import RESULTS_FILE, ResultsError, atomic_write_json, write_failure
 
 TIME = METRICS["time_s"]
 # "time": the name --tolerance and regress.json have always given time_s's tolerance (relative)
@@ -225,5 +225,8 @@ def nightly(
             _note(NoteKind.NOT_STORED, why, run_id=current.run_id, status=current.status, error=current.error)
         )
     if json_path:
-        atomic_write_json(json_path, report)
+        try:
+            atomic_write_json(json_path, report)
+        except OSError as exc:  # exit 1 means "regressed": an unwritable --json is bad input, one line
+            raise ResultsError(f"cannot write the comparison: {write_failure(json_path, exc)}") from None
     return report

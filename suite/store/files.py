@@ -25,6 +25,12 @@ class ResultsError(RuntimeError):
     """A missing or malformed results file, described in one line."""
 
 
+def write_failure(path: str | os.PathLike, exc: OSError) -> str:
+    """One line saying why writing PATH failed: "no space left on device writing reports/r1/results.json"."""
+    why = exc.strerror or str(exc) or type(exc).__name__
+    return f"{why[:1].lower()}{why[1:]} writing {path}"
+
+
 def _json_safe(value):
     """NaN and infinities become strings: JSON has no literal for them, and a diverged run has them."""
     if isinstance(value, float) and not math.isfinite(value):

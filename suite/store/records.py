@@ -23,7 +23,8 @@ from suite.spec.claims import Verdict
 from suite.spec.profiles import Profile
 from suite.store.files import ResultsError
 from suite.store.run_records import VariantRecord
-from suite.store.validation import Bad, Choice, Record, expect, number
+from suite.store.stored_claims import check_claim
+from suite.store.validation import Bad, Choice, Record, expect, measured, number, optional, whole
 
 SCHEMA = 1
 REQUIRED = ("schema", "run_id", "profile", "seeds", "machine", "ablations")
@@ -68,6 +69,7 @@ class VerdictRecord(Record):
     why: str | None = None
 
     ORDER = ("claim", "asserted", "outcome", "statistic", "bound", "per_seed", "mean", "spread", "seeds", "why")
+    KNOWN_ONLY = True  # a verdict is a Verdict (to_verdict): a key it does not have cannot be one
 
     @classmethod
     def of(cls, verdict: Verdict) -> VerdictRecord:
@@ -87,16 +89,25 @@ class VerdictRecord(Record):
         for key in ("claim", "outcome", "per_seed", "mean", "spread", "seeds"):
             if key not in data:
                 raise Bad(place, f"missing {key!r}")
+        expect(data["claim"], str, f"{place}.claim", "a claim's text")
         outcome = Outcome.read(data["outcome"], f"{place}.outcome", "outcome")
+        asserted = optional(data.get("asserted"), bool, f"{place}.asserted", "true or false")
+        if asserted is not None and (outcome in (Outcome.PASS, Outcome.FAIL)) != asserted:
+            raise Bad(f"{place}.outcome", f"{outcome.value!r} for {'an asserted' if asserted else 'a reported'} claim")
+        for key in ("statistic", "bound", "why"):
+            optional(data.get(key), str, f"{place}.{key}", "text")
         per_seed = expect(data["per_seed"], list, f"{place}.per_seed", "a list of per-seed values")
         seeds = expect(data["seeds"], list, f"{place}.seeds", "a list of seeds")
         if len(per_seed) != len(seeds) or not seeds:
             raise Bad(place, f"{len(per_seed)} per-seed values for {len(seeds)} seeds")
-        for i, value in enumerate(per_seed):
+        for i, seed in enumerate(seeds):
+            expect(seed, int, f"{place}.seeds[{i}]", "an integer seed")
+        for i, value in enumerate(per_seed):  # NaN or infinite where a seed's run diverged
             number(value, f"{place}.per_seed[{i}]")
         number(data["mean"], f"{place}.mean")
+        measured(data["spread"], f"{place}.spread")  # a standard deviation of the finite values
         values = {key: data.get(key) for key in cls.keys()}
-        return cls(**{**values, "outcome": outcome}, **cls.unread(data))
+        return cls(**{**values, "outcome": outcome}, **cls.unread(data, place))
 
 
 @dataclass
@@ -118,6 +129,7 @@ class AblationEntry(Record):
         *("title", "question", "book_note", "order", "status", "error", "variants", "claims", "verdicts"),
         "duration_s",
     )
+    KNOWN_ONLY = True  # its keys are read by name: a misspelt "verdicts" would hide what was judged
 
     @classmethod
     def planned(cls, name: str, profile: str) -> AblationEntry:
@@ -166,7 +178,13 @@ class AblationEntry(Record):
         }
         claims = expect(data.get("claims", []), list, f"{place}.claims", "a list of claims")
         for i, claim in enumerate(claims):
-            expect(claim, dict, f"{place}.claims[{i}]", "a claim object")
+            check_claim(claim, variants, f"{place}.claims[{i}]")
+        for key in ("title", "question", "book_note", "error"):
+            optional(data.get(key), str, f"{place}.{key}", "text")
+        if data.get("order") is not None:
+            whole(data["order"], f"{place}.order", low=0)
+        if data.get("duration_s") is not None:
+            measured(data["duration_s"], f"{place}.duration_s")
         stored = expect(data.get("verdicts", []), list, f"{place}.verdicts", "a list of verdicts")
         verdicts = []
         for i, verdict in enumerate(stored):
@@ -177,7 +195,7 @@ class AblationEntry(Record):
         values = {key: data.get(key) for key in cls.keys()}
         return cls(
             **{**values, "status": status, "variants": variants, "claims": claims, "verdicts": verdicts},
-            **cls.unread(data),
+            **cls.unread(data, place),
         )
 
 
@@ -201,7 +219,12 @@ def _check_rests_on_runs(verdict: VerdictRecord, claims: list[dict], variants: d
 
 @dataclass
 class RunResults(Record):
-    """A run's results file: how it was run, where, how it ended, and every ablation it selected."""
+    """A run's results file: how it was run, where, how it ended, and every ablation it selected.
+
+    Unknown top-level keys are kept (``extra``), not refused: they describe the run (a CI job may
+    note its own), nothing judged or compared reads them, and a newer writer's metadata should
+    not make a whole run unreadable. Everything below ``ablations`` takes known keys only.
+    """
 
     OPTIONAL = frozenset({"workers"})
 
@@ -281,8 +304,21 @@ class RunResults(Record):
         for i, seed in enumerate(seeds):
             expect(seed, int, f"seeds[{i}]", "an integer seed")
         expect(data["machine"], dict, "machine", "an object")
+        expect(data["run_id"], str, "run_id", "a run id")
+        for key in ("started", "finished", "error", "device", "worker_id"):
+            optional(data.get(key), str, key, "text")
+        command = optional(data.get("command"), list, "command", "a list of arguments")
+        for i, arg in enumerate(command or []):
+            expect(arg, str, f"command[{i}]", "an argument")
+        if data.get("base_seed") is not None:
+            whole(data["base_seed"], "base_seed", low=0)
+        workers = optional(data.get("workers"), dict, "workers", "an object of workers' devices")
+        for worker, device in (workers or {}).items():
+            expect(device, str, f"workers.{worker}", "a device")
         extras = expect(data.get("extras", {}), dict, "extras", "an object")
         stored = expect(data["ablations"], dict, "ablations", "an object of ablations")
         ablations = {name: AblationEntry.from_json(entry, f"ablations.{name}") for name, entry in stored.items()}
         values = {key: data.get(key) for key in cls.keys()}
-        return cls(**{**values, "status": status, "extras": extras, "ablations": ablations}, **cls.unread(data))
+        return cls(
+            **{**values, "status": status, "extras": extras, "ablations": ablations}, **cls.unread(data, "top level")
+        )

@@ -15,8 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from suite.spec.metrics import CURVES
-from suite.store.validation import Bad, Choice, Record, expect, number
+from suite.spec.metrics import CURVES, FRACTION, METRICS
+from suite.store.validation import Bad, Choice, Record, expect, measured, optional, whole
 
 HISTORY_CURVES = tuple(m.name for m in CURVES)  # every run records these per epoch
 
@@ -31,7 +31,12 @@ class Served(Choice):
 
 @dataclass
 class StackRecord(Record):
-    """The stack a run trained in, as the run's record stores it."""
+    """The stack a run trained in, as the run's record stores it.
+
+    Unknown keys are kept (``extra``), not refused: this is the planner's bookkeeping, which
+    grows as the planner does (``trained_epochs`` came later), and nothing judged or compared
+    reads it; the timings table shows what it knows.
+    """
 
     id: str | None = None
     runs: int | None = None  # how many runs the stack trained together
@@ -50,10 +55,18 @@ class StackRecord(Record):
     def from_json(cls, data, place: str) -> StackRecord:
         expect(data, dict, place, "a stack object")
         served = data.get("served")
+        optional(data.get("id"), str, f"{place}.id", "a stack id")
+        optional(data.get("trained_by"), str, f"{place}.trained_by", "ablation/variant")
+        for key in ("runs", "trained_epochs"):
+            if data.get(key) is not None:
+                whole(data[key], f"{place}.{key}", low=1)
+        for key in ("seconds", "share_s"):
+            if data.get(key) is not None:
+                measured(data[key], f"{place}.{key}")
         return cls(
             **{key: data.get(key) for key in cls.keys() if key != "served"},
             served=None if served is None else Served.read(served, f"{place}.served", "way of serving"),
-            **cls.unread(data),
+            **cls.unread(data, place),
         )
 
 
@@ -62,6 +75,9 @@ class RunRecord(Record):
     """One seed's run: per-epoch history, final weights' summary, where it trained."""
 
     OPTIONAL = frozenset({"parameters", "activations", "stack"})
+    # Known keys only: claims and the report read a run's keys by name, so a misspelt one
+    # ("diverged_epoch") would silently change what they judge.
+    KNOWN_ONLY = True
 
     seed: int
     history: dict[str, list[float]]  # per-epoch curves, HISTORY_CURVES and more
@@ -79,36 +95,72 @@ class RunRecord(Record):
 
     @classmethod
     def from_json(cls, data, place: str, epochs: int | None = None) -> RunRecord:
-        """EPOCHS: the variant's configured length, which no history may exceed."""
+        """EPOCHS: the variant's configured length: the history has them all, unless the run
+        diverged, which stops it at its diverged epoch (``suite.engine.trainer``)."""
         expect(data, dict, place, "a run object")
         for key in ("seed", "history"):
             if key not in data:
                 raise Bad(place, f"missing {key!r}")
         expect(data["seed"], int, f"{place}.seed", "an integer seed")
         history = expect(data["history"], dict, f"{place}.history", "an object of per-epoch curves")
-        lengths = set()
-        for curve in HISTORY_CURVES:
-            values = expect(history.get(curve), list, f"{place}.history.{curve}", "a list of per-epoch values")
-            for i, value in enumerate(values):
-                number(value, f"{place}.history.{curve}[{i}]")
-            lengths.add(len(values))
-        if len(lengths) > 1:
-            raise Bad(f"{place}.history", f"curves of different lengths {sorted(lengths)}")
-        if lengths == {0}:
-            raise Bad(f"{place}.history", "no epoch recorded")
-        if epochs is not None and lengths.pop() > epochs:
+        recorded = _history_length(history, f"{place}.history")
+        diverged = data.get("diverged_epoch")
+        if diverged is not None:  # the epoch whose training loss was not finite, where its history stops
+            whole(diverged, f"{place}.diverged_epoch", low=1, what="an epoch")
+            if diverged != recorded:
+                raise Bad(f"{place}.diverged_epoch", f"{diverged}, but the history stops at epoch {recorded}")
+        if epochs is not None and recorded > epochs:
             raise Bad(f"{place}.history", f"more epochs recorded than the {epochs} configured")
+        if epochs is not None and recorded < epochs and diverged is None:
+            raise Bad(f"{place}.history", f"{recorded} of the {epochs} configured epochs, and the run did not diverge")
+        broken = diverged is not None
+        for key, values in history.items():
+            for i, value in enumerate(expect(values, list, f"{place}.history.{key}", "a list of per-epoch values")):
+                _check_curve_value(key, value, f"{place}.history.{key}[{i}]", broken)
+        if data.get("wall_s") is not None:
+            measured(data["wall_s"], f"{place}.wall_s")
+        if data.get("weight_abs_mean") is not None:  # NaN once the weights diverged
+            measured(data["weight_abs_mean"], f"{place}.weight_abs_mean", broken=broken)
+        for key in ("parameters", "activations"):
+            optional(data.get(key), dict, f"{place}.{key}", "an object of histograms")
         stack = data.get("stack")
         return cls(
             **{key: data.get(key) for key in cls.keys() if key != "stack"},
             stack=None if stack is None else StackRecord.from_json(stack, f"{place}.stack"),
-            **cls.unread(data),
+            **cls.unread(data, place),
         )
+
+
+def _history_length(history: dict, place: str) -> int:
+    """How many epochs HISTORY records: every curve has one value per epoch."""
+    lengths = set()
+    for curve in HISTORY_CURVES:
+        lengths.add(len(expect(history.get(curve), list, f"{place}.{curve}", "a list of per-epoch values")))
+    for values in history.values():
+        if isinstance(values, list):
+            lengths.add(len(values))
+    if len(lengths) > 1:
+        raise Bad(place, f"curves of different lengths {sorted(lengths)}")
+    if lengths == {0}:
+        raise Bad(place, "no epoch recorded")
+    return lengths.pop()
+
+
+def _check_curve_value(curve: str, value, place: str, broken: bool) -> None:
+    """Accuracies are fractions, whatever happened to the weights (a diverged run's count of right
+    answers is still a count); a loss is not finite only in a run recorded as diverged."""
+    metric = METRICS.get(curve)
+    if metric is not None and metric.unit is FRACTION:
+        measured(value, place, high=1.0)
+    elif curve.endswith("_loss"):
+        measured(value, place, broken=broken)
+    else:  # a learning rate, a wall clock
+        measured(value, place)
 
 
 @dataclass
 class StackShare(Record):
-    """A variant's part in the stacks its runs trained in."""
+    """A variant's part in the stacks its runs trained in; unknown keys kept, as a StackRecord's."""
 
     ids: list[str] = field(default_factory=list)
     share_s: float | None = None  # its runs' shares summed: 0 where every run was served from another's
@@ -119,7 +171,12 @@ class StackShare(Record):
     @classmethod
     def from_json(cls, data, place: str) -> StackShare:
         expect(data, dict, place, "a stack object")
-        return cls(ids=data.get("ids"), share_s=data.get("share_s"), **cls.unread(data))
+        ids = expect(data.get("ids", []), list, f"{place}.ids", "a list of stack ids")
+        for i, value in enumerate(ids):
+            expect(value, str, f"{place}.ids[{i}]", "a stack id")
+        if data.get("share_s") is not None:
+            measured(data["share_s"], f"{place}.share_s")
+        return cls(ids=data.get("ids"), share_s=data.get("share_s"), **cls.unread(data, place))
 
 
 @dataclass
@@ -127,6 +184,7 @@ class VariantRecord(Record):
     """One variant of an ablation over all seeds: its settings and one run per seed."""
 
     OPTIONAL = frozenset({"stack", "duration_s"})
+    KNOWN_ONLY = True  # as a run's: the report and the nightly read each key by name
 
     variant: str | None = None
     label: str | None = None
@@ -158,16 +216,30 @@ class VariantRecord(Record):
         runs = expect(data.get("runs"), list, f"{place}.runs", "a list of runs")
         if not runs:
             raise Bad(f"{place}.runs", "no runs")
-        config = data.get("config")
-        epochs = config.get("epochs") if isinstance(config, dict) else None
-        epochs = epochs if isinstance(epochs, int) else None
+        for key in ("variant", "label"):
+            optional(data.get(key), str, f"{place}.{key}", "a name")
+        config = optional(data.get("config"), dict, f"{place}.config", "an object of settings")
+        epochs = None if config is None or "epochs" not in config else config["epochs"]
+        if epochs is not None:
+            whole(epochs, f"{place}.config.epochs", low=1, what="a number of epochs")
+        if data.get("duration_s") is not None:
+            measured(data["duration_s"], f"{place}.duration_s")
+        records = [RunRecord.from_json(run, f"{place}.runs[{i}]", epochs) for i, run in enumerate(runs)]
+        _distinct_seeds(records, f"{place}.runs")
         stack = data.get("stack")
         return cls(
             **{key: data.get(key) for key in cls.keys() if key not in ("runs", "stack")},
-            runs=[RunRecord.from_json(run, f"{place}.runs[{i}]", epochs) for i, run in enumerate(runs)],
+            runs=records,
             stack=None if stack is None else StackShare.from_json(stack, f"{place}.stack"),
-            **cls.unread(data),
+            **cls.unread(data, place),
         )
+
+
+def _distinct_seeds(runs: list[RunRecord], place: str) -> None:
+    seeds = [run.seed for run in runs]
+    twice = sorted({seed for seed in seeds if seeds.count(seed) > 1})
+    if twice:
+        raise Bad(place, f"seed {twice[0]} has more than one run")
 
 
 @dataclass
@@ -181,6 +253,7 @@ class FlakeRecord(Record):
     device: str | None = None
 
     ORDER = ("ablation", "base_seed", "profile", "device", "runs")
+    KNOWN_ONLY = True  # what it holds is judged; only its runs' stacks keep keys of another version
 
     def runs_json(self) -> dict[str, list[dict]]:
         """{variant: its runs as stored}: what claims are judged from."""
@@ -204,5 +277,11 @@ class FlakeRecord(Record):
         for variant, records in stored.items():
             expect(records, list, f"{inside}.{variant}", "a list of runs")
             runs[variant] = [RunRecord.from_json(run, f"{inside}.{variant}[{i}]") for i, run in enumerate(records)]
+            _distinct_seeds(runs[variant], f"{inside}.{variant}")
+        expect(data["ablation"], str, f"{place}.ablation" if place else "ablation", "an ablation name")
+        expect(data["profile"], str, f"{place}.profile" if place else "profile", "a profile name")
+        if data.get("base_seed") is not None:
+            whole(data["base_seed"], f"{place}.base_seed" if place else "base_seed", low=0)
+        optional(data.get("device"), str, f"{place}.device" if place else "device", "a device")
         values = {key: data.get(key) for key in cls.keys()}
-        return cls(**{**values, "runs": runs}, **cls.unread(data))
+        return cls(**{**values, "runs": runs}, **cls.unread(data, place or "top level"))
