@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import os
 import random
-import re
 import signal
 import subprocess
 import sys
@@ -27,12 +26,11 @@ from pathlib import Path
 
 import pytest
 
-from suite.store.files import atomic_write_json
+from suite.store.files import atomic_write_json, read_json
 from suite.store.results import load_results, read_benchmark
 from tests.helpers import REPO, SAMPLE
 
 pytestmark = pytest.mark.subprocess
-TEMPORARY = re.compile(r"\.(results|benchmark)\.json\.\w+\.tmp")  # atomic_writer's temporary files
 
 FAKE_TRAINING = """
 import json, os, pathlib, random, time
@@ -158,10 +156,9 @@ def test_a_signal_at_a_random_moment_ends_the_run_as_interrupted(tmp_path, signa
     assert any(e["status"] in ("not run", "interrupted") for e in results["ablations"].values()), when
     if (folder / "benchmark.json").exists():
         read_benchmark(folder)  # valid, if pytest-benchmark got to write it
-    # Nothing else: no lock, no stray file. A temporary file of an interrupted write is tolerated
-    # here (rarely, a signal lands where atomic_writer loses track of it: the xfail test below).
+    # Nothing else: no lock, no stray file, no temporary file of an interrupted write.
     leftovers = sorted(p.name for p in folder.rglob("*") if p.name not in ("results.json", "benchmark.json"))
-    assert [name for name in leftovers if not TEMPORARY.fullmatch(name)] == [], (when, leftovers)
+    assert leftovers == [], (when, leftovers)
 
 
 @pytest.mark.parametrize("seed", [4, 5, 6])
@@ -181,23 +178,21 @@ def test_sigkill_at_a_random_moment_leaves_the_last_good_results(tmp_path, seed)
     check_finished_work_is_kept(results, finished)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 19 item 4: a signal handled just after mkstemp created the temporary file, or just after "
-    "atomic_writer's generator yielded, leaves .results.json.*.tmp behind (seen 4 in 4000 timed interrupts)",
-)
 def test_an_interrupt_just_after_the_temporary_file_is_made_leaves_nothing(tmp_path, monkeypatch):
-    """The signal's handler runs at the first check after mkstemp's open: before atomic_writer's try."""
-    import tempfile
+    """A signal's handler can run at the first check after the temporary file's open, before the
+    stream exists: atomic_writer knows the file's name before it creates it, and removes it."""
+    from suite.store import files
 
-    made = tempfile.mkstemp
+    opened = files.os.open
 
     def interrupted(*args, **kwargs):
-        made(*args, **kwargs)
+        os.close(opened(*args, **kwargs))  # the file exists; the signal arrives before its name is returned
         raise KeyboardInterrupt("signal 15")
 
     atomic_write_json(tmp_path / "results.json", {"status": "running"})
-    monkeypatch.setattr(tempfile, "mkstemp", interrupted)
+    monkeypatch.setattr(files.os, "open", interrupted)
     with pytest.raises(KeyboardInterrupt):
         atomic_write_json(tmp_path / "results.json", {"status": "complete"})
+    monkeypatch.undo()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["results.json"]
+    assert read_json(tmp_path / "results.json") == {"status": "running"}

@@ -11,9 +11,7 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
+import secrets
 from pathlib import Path
 from typing import BinaryIO
 
@@ -58,27 +56,49 @@ def umask() -> int:
     return mask
 
 
-@contextmanager
-def atomic_writer(path: str | os.PathLike) -> Iterator[BinaryIO]:
+class atomic_writer:  # noqa: N801 - used as a function: ``with atomic_writer(path) as stream``
     """A binary stream into a temporary file in PATH's folder; on success fsync, then rename over PATH.
 
     A reader never sees a half-written file, and a killed or failed writer leaves the previous
     version. The file gets the permissions an ordinary ``open`` would (0666 less the umask), not
     mkstemp's private 0600: results are read by other accounts (a CI user, a report job).
+
+    A class, not a generator: a signal's KeyboardInterrupt can arrive between any two bytecodes.
+    The temporary name is chosen before the file exists, and everything from its creation to the
+    ``return`` of ``__enter__`` is covered, so no interrupt leaves a temporary file behind (a
+    generator's cleanup would wait for its garbage collection, and mkstemp's name is known only
+    after it returns).
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.fchmod(fd, 0o666 & ~umask())
-        with os.fdopen(fd, "wb") as stream:
-            yield stream
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = Path(path)
+        self._tmp = self.path.parent / f".{self.path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
+        self._stream: BinaryIO | None = None
+
+    def __enter__(self) -> BinaryIO:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(self._tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # the umask applies
+            self._stream = os.fdopen(fd, "wb")
+            return self._stream
+        except BaseException:
+            self._discard()
+            raise
+
+    def __exit__(self, exc_type, exc, traceback) -> None:
+        try:
+            if exc_type is None and self._stream is not None:
+                self._stream.flush()
+                os.fsync(self._stream.fileno())
+                self._stream.close()
+                os.replace(self._tmp, self.path)
+        finally:
+            self._discard()
+
+    def _discard(self) -> None:
+        if self._stream is not None:
+            self._stream.close()
+        self._tmp.unlink(missing_ok=True)
 
 
 def atomic_write(path: str | os.PathLike, data: bytes) -> None:
