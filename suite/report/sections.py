@@ -23,6 +23,7 @@ OUTCOME_CLASS = {
     "FAIL": "fail",
     "REPRODUCED": "reproduced",
     "NOT REPRODUCED": "not-reproduced",
+    "INCONCLUSIVE": "inconclusive",
     "not run": "not-run",
     "error": "error",
     "interrupted": "interrupted",

@@ -50,6 +50,7 @@ class Outcome(Choice):
     FAIL = "FAIL"
     REPRODUCED = "REPRODUCED"  # reported claims, which never fail
     NOT_REPRODUCED = "NOT REPRODUCED"
+    INCONCLUSIVE = "INCONCLUSIVE"  # the seeds support neither side (suite.spec.claims.reported_outcome)
 
 
 @dataclass
