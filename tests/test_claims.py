@@ -101,7 +101,8 @@ def test_the_book_profile_reports_what_its_protocol_does_not_support():
     book = {c.text: c for c in ABLATIONS["batch_norm"].claims_for("book")}
     ci = {c.text: c for c in ABLATIONS["batch_norm"].claims_for("ci")}
     near_chance = "With tiny inputs and no batch norm the model is near chance after one epoch"
-    assert ci[near_chance].asserted and not book[near_chance].asserted and "0.538" in book[near_chance].why
+    assert ci[near_chance].asserted and not book[near_chance].asserted
+    assert "docs/runs/book-cuda-h100-2026-11-27.tgz" in book[near_chance].why  # the data named, not quoted
     adam = ABLATIONS["optimizer"].claims_for("book")[0]
     assert adam.asserted and adam.at_least == 0.015 and ABLATIONS["optimizer"].claims_for("ci")[0].at_least == 0.03
 

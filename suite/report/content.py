@@ -16,7 +16,7 @@ import shlex
 from datetime import datetime
 from pathlib import Path
 
-from suite.report import fmt
+from suite.report import batch_norm, fmt
 from suite.report.book import book_sections
 from suite.report.sections import OUTCOME_CLASS, ablation_sections, status_text
 from suite.report.since import build_since
@@ -308,6 +308,7 @@ def build(run_dir: str | Path) -> dict:
         book = book_sections(results)
         for section in sections:
             section["book"] = book["sections"].get(section["name"])
+            section["story"] = batch_norm.story(section, results["profile"]["name"])
         return {
             "title": title_block(results, sections),
             "reading": reading(sections, results.get("status", "")),

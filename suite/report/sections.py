@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 
 from suite.report import fmt
+from suite.report.prose import current_prose
 from suite.report.verdicts import section_badge, shown_verdict
 from suite.spec.chapter3 import ABLATIONS, ABLATIONS_LIST
 from suite.spec.metrics import METRICS, metric_value
@@ -218,7 +219,7 @@ def ablation_sections(results: dict) -> list[dict]:
     profile = results["profile"]["name"]
     sections = []
     for number, name in enumerate(names, 1):
-        entry = stored.get(name) or AblationEntry.planned(name, profile).to_json()
+        entry = current_prose(name, profile, stored.get(name) or AblationEntry.planned(name, profile).to_json())
         status = entry.get("status", "not run")
         variants = _variant_rows(name, entry, profile)
         claims = claim_rows(entry, status, {v["name"]: v["label"] for v in variants})

@@ -127,7 +127,7 @@ class AblationEntry(Record):
         return cls(
             title=spec.title,
             question=spec.question,
-            book_note=spec.book_note,
+            book_note=spec.book_note_for(profile),
             order=list(ABLATIONS).index(name),  # by name: a test may swap the spec in ABLATIONS
             status=AblationStatus.NOT_RUN,
             error=None,
