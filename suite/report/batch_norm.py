@@ -26,6 +26,11 @@ def _final(runs: list[dict], key: str, epoch: int | None = None) -> float:
     return fmean(r["history"][key][(epoch or len(r["history"][key])) - 1] for r in runs)
 
 
+def _times(factor: float) -> str:
+    """A factor for prose: '4.9', or '1,700' (two significant digits, no exponent)."""
+    return f"{factor:.1f}" if factor < 10 else f"{float(f'{factor:.2g}'):,.0f}"
+
+
 def _bias_spread(runs: list[dict]) -> float | None:
     """The first layer's bias: its standard deviation over the hidden units, mean over seeds."""
     spreads = [((r.get("parameters") or {}).get("layer1") or {}).get("bias", {}).get("std") for r in runs]
@@ -69,7 +74,7 @@ def story(section: dict, profile: str) -> dict | None:
         correct += (
             f" Without batch norm the two measures agree ({loss(train_loss['no_bn'])} and "
             f"{loss(eval_loss['no_bn'])}); with it, eval mode multiplies the loss on the training images by "
-            f"{fmt.number(gap_bn, 2)}. That is not memorization, which would show on new images only: what breaks "
+            f"{_times(gap_bn)}. That is not memorization, which would show on new images only: what breaks "
             "is the switch from the statistics of each batch to the running averages used for measuring."
         )
     else:
