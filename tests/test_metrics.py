@@ -168,7 +168,7 @@ def test_two_diverged_runs_compare_to_nothing_and_support_no_bound(bound):
     assert math.isnan(verdict.per_seed[0]) and math.isnan(verdict.mean) and verdict.outcome == "FAIL"
     assert "nan" in verdict.message()
     reported = judge(Claim("a vs b", "val_loss", "a", "b", asserted=False, **bound), runs)
-    assert reported.outcome == "NOT REPRODUCED"
+    assert reported.outcome == "INCONCLUSIVE"  # a reported claim says what the seeds cannot
 
 
 def test_no_runs_is_an_error_not_a_verdict():

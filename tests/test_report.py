@@ -22,6 +22,7 @@ import pytest
 
 from suite.report import fmt
 from suite.report.__main__ import main
+from suite.report.verdicts import shown_verdict
 from suite.spec.chapter3 import ABLATIONS_LIST
 from suite.store.results import load_results
 from tests.helpers import SAMPLE, SECTIONS, body, pdf_text, render_cli, squash
@@ -85,8 +86,11 @@ def test_every_ablation_has_a_summary_row_and_a_section(rendered):
         assert text.count(heading) >= 3, f"{ablation.name}: expected contents, summary and section headings"
         for claim in ablation.claims:
             assert squash(claim.text) in summary, f"summary lacks the claim {claim.text!r}"
-        for verdict in results["ablations"].get(ablation.name, {}).get("verdicts", []):
-            assert squash(verdict["claim"]) + verdict["outcome"].replace(" ", "") in summary
+        entry = results["ablations"].get(ablation.name, {})
+        claims = {c["text"]: c for c in entry.get("claims", [])}
+        for verdict in entry.get("verdicts", []):
+            shown = shown_verdict(claims[verdict["claim"]], verdict)["outcome"]  # reported: re-judged
+            assert squash(verdict["claim"]) + shown.replace(" ", "") in summary
 
 
 def test_sigmoid_table_and_timings_are_formatted(rendered):

@@ -20,16 +20,22 @@ import pytest
 from suite.harness.ending import DeferredFile
 from suite.harness.run import RunSession
 from suite.spec.chapter3 import ABLATIONS
+from suite.spec.claims import support_text
 from suite.spec.numfmt import statistic
 from suite.spec.profiles import PROFILES
 from suite.store.files import ResultsError, write_failure
-from suite.store.records import VerdictRecord
+from suite.store.records import Outcome, VerdictRecord
 
 SESSION = pytest.StashKey[RunSession]()
 
 
 class NotReproduced(UserWarning):
     """A book claim that this run's measurements do not support (reported, not failed)."""
+
+
+class Inconclusive(NotReproduced):
+    """A reported book claim whose seeds support neither side of its bound (a NotReproduced, so
+    that one filter silences both)."""
 
 
 def _device_option(text: str) -> str:
@@ -272,7 +278,8 @@ def judge_ablation(ablation_session: RunSession):
             raise
         for verdict in verdicts:
             if not verdict.asserted and not verdict.holds:
-                warnings.warn(NotReproduced(f"{name}: {verdict.message()}"), stacklevel=2)
+                kind = Inconclusive if verdict.outcome == Outcome.INCONCLUSIVE else NotReproduced
+                warnings.warn(kind(f"{name}: {verdict.message()}"), stacklevel=2)
         return verdicts
 
     return run
@@ -287,7 +294,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config)
         if not entry.verdicts:
             terminalreporter.write_line(f"{entry.status.upper():15} {name}")
         for verdict in entry.verdicts:
-            color = {"PASS": "green", "FAIL": "red"}.get(verdict.outcome, "yellow")
+            color = {"PASS": "green", "REPRODUCED": "green", "FAIL": "red"}.get(verdict.outcome, "yellow")
             terminalreporter.write_line(
                 f"{verdict.outcome:15} {name}: {verdict.claim} ({_mean_spread(verdict)})", **{color: True}
             )
@@ -301,7 +308,8 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config)
 
 
 def _mean_spread(verdict: VerdictRecord) -> str:
-    return f"{statistic(verdict.mean)} ± {statistic(verdict.spread, 2)} {verdict.bound}"
+    text = f"{statistic(verdict.mean)} ± {statistic(verdict.spread, 2)} {verdict.bound}"
+    return text if verdict.asserted is not False else f"{text}; {support_text(verdict.per_seed)}"
 
 
 @pytest.hookimpl(trylast=True)

@@ -16,12 +16,13 @@ import shlex
 from datetime import datetime
 from pathlib import Path
 
-from suite.report import fmt
+from suite.report import batch_norm, fmt
 from suite.report.book import book_sections
 from suite.report.sections import OUTCOME_CLASS, ablation_sections, status_text
 from suite.report.since import build_since
+from suite.report.verdicts import JUDGED
 from suite.spec.chapter3 import ABLATIONS
-from suite.spec.claims import Claim
+from suite.spec.claims import LEVEL, Claim
 from suite.store.files import RESULTS_FILE, ResultsError
 from suite.store.records import RunResults
 from suite.store.results import load_run, read_benchmark
@@ -104,12 +105,14 @@ def _names(rows: list[dict]) -> str:
 def reading(sections: list[dict], status: str) -> str:
     """The summary's opening paragraph: how many claims hold, what failed, what is missing."""
     claims = [c for s in sections for c in s["claims"]]
-    judged = [c for c in claims if c["outcome"] in ("PASS", "FAIL", "REPRODUCED", "NOT REPRODUCED")]
+    judged = [c for c in claims if c["outcome"] in JUDGED]
     holds = [c for c in judged if c["outcome"] in ("PASS", "REPRODUCED")]
     asserted = [c for c in judged if c["asserted"]]
     failed = [c for c in asserted if c["outcome"] == "FAIL"]
     reported = [c for c in judged if not c["asserted"]]
     missed = [c for c in reported if c["outcome"] == "NOT REPRODUCED"]
+    unsure = [c for c in reported if c["outcome"] == "INCONCLUSIVE"]
+    rejudged = [c for c in reported if c.get("stored_outcome")]
     parts = [f"{len(holds)} of {len(judged)} judged claims hold." if judged else "No claim was judged."]
     if asserted:
         parts.append(
@@ -119,9 +122,16 @@ def reading(sections: list[dict], status: str) -> str:
         )
     if reported:
         parts.append(
-            f"{len(reported) - len(missed)} of {len(reported)} reported claims (the book says "
+            f"{len(reported) - len(missed) - len(unsure)} of {len(reported)} reported claims (the book says "
             "so, but the bound is not asserted) were reproduced"
-            + (f"; not reproduced: {_names(missed)}." if missed else ".")
+            + (f"; not reproduced: {_names(missed)}" if missed else "")
+            + (f"; inconclusive (the seeds support neither side): {_names(unsure)}" if unsure else "")
+            + "."
+        )
+    if rejudged:
+        parts.append(
+            f"{len(rejudged)} reported {'verdict differs' if len(rejudged) == 1 else 'verdicts differ'} from the "
+            "results file's, which judged the mean alone: they are re-judged here from the stored per-seed values."
         )
     for state, what in (
         ("error", "stopped with an error"),
@@ -298,9 +308,11 @@ def build(run_dir: str | Path) -> dict:
         book = book_sections(results)
         for section in sections:
             section["book"] = book["sections"].get(section["name"])
+            section["story"] = batch_norm.story(section, results["profile"]["name"])
         return {
             "title": title_block(results, sections),
             "reading": reading(sections, results.get("status", "")),
+            "verdict_rule": {"level": f"{LEVEL:.0%}", "confidence": f"{1 - LEVEL:.0%}"},
             "book": book["summary"],
             "since": since,
             "summary": summary_rows(sections),

@@ -13,6 +13,8 @@ from __future__ import annotations
 import math
 
 from suite.report import fmt
+from suite.report.prose import current_prose
+from suite.report.verdicts import section_badge, shown_verdict
 from suite.spec.chapter3 import ABLATIONS, ABLATIONS_LIST
 from suite.spec.metrics import METRICS, metric_value
 from suite.spec.profiles import PROFILES
@@ -23,6 +25,7 @@ OUTCOME_CLASS = {
     "FAIL": "fail",
     "REPRODUCED": "reproduced",
     "NOT REPRODUCED": "not-reproduced",
+    "INCONCLUSIVE": "inconclusive",
     "not run": "not-run",
     "error": "error",
     "interrupted": "interrupted",
@@ -195,9 +198,10 @@ def claim_rows(entry: dict, status: str, labels: dict | None = None) -> list[dic
         }
         if verdict is None:
             row.update(outcome=unjudged, numbers=fmt.MISSING, per_seed=[], seeds=[], statistic="")
+            row.update(stored_outcome=None, support="")
         else:
             row.update(
-                outcome=verdict["outcome"],
+                **shown_verdict(claim, verdict),  # a reported claim re-judged by today's rule
                 statistic=verdict["statistic"],
                 seeds=verdict["seeds"],
                 numbers=fmt.claim_mean_spread(verdict["mean"], verdict["spread"], claim, len(verdict["per_seed"])),
@@ -215,9 +219,10 @@ def ablation_sections(results: dict) -> list[dict]:
     profile = results["profile"]["name"]
     sections = []
     for number, name in enumerate(names, 1):
-        entry = stored.get(name) or AblationEntry.planned(name, profile).to_json()
+        entry = current_prose(name, profile, stored.get(name) or AblationEntry.planned(name, profile).to_json())
         status = entry.get("status", "not run")
         variants = _variant_rows(name, entry, profile)
+        claims = claim_rows(entry, status, {v["name"]: v["label"] for v in variants})
         has_runs = any(v["runs"] for v in variants)
         # The spec decides (Ablation.shows_parameters); a claim on the weights shows them as well.
         shows_parameters = (name in ABLATIONS and ABLATIONS[name].shows_parameters) or any(
@@ -237,7 +242,9 @@ def ablation_sections(results: dict) -> list[dict]:
                 "duration_s": entry.get("duration_s") or 0.0,
                 "variants": variants,
                 "settings": settings_table(variants),
-                "claims": claim_rows(entry, status, {v["name"]: v["label"] for v in variants}),
+                "claims": claims,
+                # the badge shown: derived from the verdicts ("0 of 4 reproduced"), status kept as stored
+                **section_badge(status_text(status), OUTCOME_CLASS.get(status, "not-run"), claims),
                 "has_runs": has_runs,
                 "show_parameters": has_runs and shows_parameters,
                 "show_activations": any("activations" in r for v in variants for r in v["runs"]),

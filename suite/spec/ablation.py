@@ -31,6 +31,9 @@ class Ablation:
     claims: tuple[Claim, ...]
     ci: dict = field(default_factory=dict)  # overrides that the ci profile adds to ``base``
     book_note: str = ""  # where the book's own notebook differs from what is measured here
+    # (profile name, text): what a profile adds to the note, e.g. what the ci profile's 6k images
+    # change; a report of another profile never shows it (``book_note_for``)
+    book_notes: tuple[tuple[str, str], ...] = ()
     probe_activations: bool = False  # record the hidden-layer activations' distribution
     # The report shows the weight and bias histograms: the book's notebook for this ablation plots
     # them (Chapter03/Varying_learning_rate_on_*, Batch_normalization). An ablation with a claim on
@@ -52,6 +55,10 @@ class Ablation:
 
     def config(self, variant: str, profile: Profile) -> TrainConfig:
         return TrainConfig(**self.overrides(variant, profile))
+
+    def book_note_for(self, profile: str) -> str:
+        """The note as a report of PROFILE shows it: the general note, then the profile's own."""
+        return " ".join(text for text in (self.book_note, dict(self.book_notes).get(profile, "")) if text)
 
     def claims_for(self, profile: str) -> tuple[Claim, ...]:
         """The claims as judged in PROFILE (a name of PROFILES)."""

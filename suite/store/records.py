@@ -51,6 +51,7 @@ class Outcome(Choice):
     FAIL = "FAIL"
     REPRODUCED = "REPRODUCED"  # reported claims, which never fail
     NOT_REPRODUCED = "NOT REPRODUCED"
+    INCONCLUSIVE = "INCONCLUSIVE"  # the seeds support neither side (suite.spec.claims.reported_outcome)
 
 
 @dataclass
@@ -138,7 +139,7 @@ class AblationEntry(Record):
         return cls(
             title=spec.title,
             question=spec.question,
-            book_note=spec.book_note,
+            book_note=spec.book_note_for(profile),
             order=list(ABLATIONS).index(name),  # by name: a test may swap the spec in ABLATIONS
             status=AblationStatus.NOT_RUN,
             error=None,
