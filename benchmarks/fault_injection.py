@@ -1,0 +1,187 @@
+"""The nightly check's two error rates, measured: realistic faults injected one at a time, and the
+unchanged code rerun (once while a busy loop loads the machine). A benchmark, not part of CI.
+
+    python benchmarks/fault_injection.py --out /tmp/faults train      # the runs (resumable)
+    python benchmarks/fault_injection.py --out /tmp/faults compare    # the nightly on each, the table
+
+``train`` copies suite/ and conftest.py into OUT/trees/NAME, applies the fault's text patch there
+(each patch must match exactly once, so a refactor that moves the code fails loudly instead of
+silently injecting nothing), and runs the suite from that copy (PYTHONPATH points at it) into
+OUT/runs/NAME. ``compare`` stores the baseline, then the two quiet reruns (a nightly stores the
+nights that pass), and runs ``python -m suite.regress`` on the loaded rerun and every fault
+against that history, as it stands, and once more with ``--statistical`` (as if the environment
+had changed), then prints the table docs/nightly.md carries. Run ``train`` on a CPU, one run at a
+time; its selection (``--select``, ``--seeds``) is the same for every run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SELECT = "scaling or optimizer or dropout or annealing"  # every fault below touches one of these
+SEEDS = 2
+
+
+@dataclass(frozen=True)
+class Fault:
+    name: str
+    area: str
+    what: str  # the fault in words, for the table
+    path: str  # file under suite/
+    old: str  # text replaced (must occur exactly once)
+    new: str
+
+
+FAULTS = [
+    Fault("eval_dropout", "evaluation", "evaluation runs with dropout active", "engine/stack.py",
+          "logits = self.forward(pixels[start : start + EVAL_CHUNK] * self.scale, False)",
+          "logits = self.forward(pixels[start : start + EVAL_CHUNK] * self.scale, True)"),
+    Fault("input_x10", "data", "input scaling off by a factor of ten", "engine/stack.py",
+          "self.scale = per_run([c.input_scale for c in cfgs], device)",
+          "self.scale = per_run([c.input_scale * 10 for c in cfgs], device)"),
+    Fault("label_noise", "data", "2 % of training labels shifted by one class", "engine/trainer.py",
+          "stepper = Stepper(stack, pixels, train.labels,",
+          "noisy = torch.where(torch.arange(n, device=device) % 50 == 0, (train.labels + 1) % 10, train.labels)\n"
+          "    stepper = Stepper(stack, pixels, noisy,"),
+    Fault("leaky_relu", "model", "hidden activation LeakyReLU(0.01) instead of ReLU", "engine/stack.py",
+          "h = h.relu()", "h = F.leaky_relu(h, 0.01)"),
+    Fault("adam_beta2", "optimizer", "Adam's beta2 0.99 instead of 0.999", "engine/stack.py",
+          "BETAS, ADAM_EPS = (0.9, 0.999), 1e-8", "BETAS, ADAM_EPS = (0.9, 0.99), 1e-8"),
+    Fault("sgd_decay", "optimizer", "SGD silently decays weights by 1e-4 a step", "engine/stack.py",
+          "p.addcmul_(g, bcast(neg_lr, p))  # == p.add_(g, alpha=-lr)",
+          "p.addcmul_(g, bcast(neg_lr, p)).mul_(1 - 1e-4)"),
+    Fault("plateau_not_applied", "schedule", "plateau cut logged but never applied", "engine/trainer.py",
+          'stack.lr[k] = plateaus[k].optimizer.param_groups[0]["lr"]', "pass"),
+    Fault("plateau_patience", "schedule", "plateau patience off by one", "engine/trainer.py",
+          "patience=cfg.plateau_patience,", "patience=cfg.plateau_patience + 1,"),
+    Fault("one_epoch_short", "schedule", "the epoch loop stops one epoch early", "engine/trainer.py",
+          "for epoch in range(1, max((c.epochs for c in cfgs), default=0) + 1):",
+          "for epoch in range(1, max((c.epochs for c in cfgs), default=0)):"),
+    Fault("dropout_halved", "regularization", "dropout rate halved", "engine/stack.py",
+          "self.dropout = per_run([c.dropout for c in cfgs], device)",
+          "self.dropout = per_run([c.dropout / 2 for c in cfgs], device)"),
+    Fault("sleep_2ms", "speed", "a 2 ms sleep in every training step", "engine/trainer.py",
+          "stepper(order[:, first : first + batch])",
+          "stepper(order[:, first : first + batch])\n            time.sleep(0.002)"),
+]  # fmt: skip
+RERUNS = ["rerun-1", "rerun-2"]  # quiet; stored like passing nights
+LOADED = "rerun-loaded"  # while a busy loop runs on every core but one
+
+
+def _tree(out: Path, name: str, fault: Fault | None) -> Path:
+    tree = out / "trees" / name
+    if tree.exists():
+        shutil.rmtree(tree)
+    shutil.copytree(out / "source", tree)
+    if fault is not None:
+        target = tree / "suite" / fault.path
+        text = target.read_text()
+        if text.count(fault.old) != 1:
+            sys.exit(f"fault {fault.name}: {fault.old!r} occurs {text.count(fault.old)} times in suite/{fault.path}")
+        target.write_text(text.replace(fault.old, fault.new))
+    return tree
+
+
+def _busy(cores: int) -> list[subprocess.Popen]:
+    loop = "while True: pass"
+    return [subprocess.Popen([sys.executable, "-c", loop]) for _ in range(cores)]
+
+
+def train(out: Path, names: list[str], select: str, seeds: int) -> None:
+    """Each run NAME, from a copy of the code as it was when the first run started (a later edit
+    of the checkout must not reach the later runs)."""
+    faults = {f.name: f for f in FAULTS}
+    if not (out / "source").exists():
+        shutil.copytree(ROOT / "suite", out / "source" / "suite", ignore=shutil.ignore_patterns("__pycache__"))
+        shutil.copy2(ROOT / "conftest.py", out / "source" / "conftest.py")
+    for name in names:
+        results = out / "runs" / name / "results.json"
+        if results.exists() and json.loads(results.read_text()).get("status") == "complete":
+            continue
+        if results.exists():
+            shutil.rmtree(results.parent)
+        tree = _tree(out, name, faults.get(name))
+        env = {**os.environ, "PYTHONPATH": str(tree), "OMP_NUM_THREADS": "1"}
+        command = [sys.executable, "-m", "pytest", "suite/cases", "-q", "-p", "no:cacheprovider"]
+        command += ["--ablation-profile", "ci", "--ablation-device", "cpu", "--ablation-seeds", str(seeds)]
+        command += ["-k", select, "--ablation-out", str(out / "runs"), "--ablation-run-id", name]
+        busy = _busy(max((os.cpu_count() or 2) - 1, 1)) if name == LOADED else []
+        start = time.monotonic()
+        try:
+            proc = subprocess.run(command, cwd=tree, env=env, capture_output=True, text=True)
+        finally:
+            for job in busy:
+                job.kill()
+        tail = (proc.stdout + proc.stderr).strip().splitlines()[-1:]
+        print(f"{name}: exit {proc.returncode} in {time.monotonic() - start:.0f} s; {' '.join(tail)}", flush=True)
+
+
+def _regress(out: Path, name: str, *extra: str) -> tuple[int, dict | None]:
+    path = out / "json" / f"{name}{'-'.join(('', *[e.strip('-') for e in extra if e.startswith('--')]))}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    command = [sys.executable, "-m", "suite.regress", str(out / "runs" / name), "--history", str(out / "history")]
+    proc = subprocess.run([*command, "--json", str(path), *extra], cwd=ROOT, capture_output=True, text=True)
+    if proc.returncode == 2:
+        print(f"{name}: {proc.stderr.strip()}", file=sys.stderr)
+    return proc.returncode, json.loads(path.read_text()) if path.exists() else None
+
+
+def compare(out: Path) -> None:
+    history = out / "history"
+    if history.exists():
+        shutil.rmtree(history)
+    lines = ["| fault | area | same environment | by what | as if the environment changed | by what |"]
+    lines.append("| --- | --- | --- | --- | --- | --- |")
+    for name in ["baseline", *RERUNS]:
+        code, report = _regress(out, name, "--store")
+        lines.append(_line(name, "unchanged code", "-", code, report, None, None))
+    for name, fault in [(LOADED, None), *[(f.name, f) for f in FAULTS]]:
+        if not (out / "runs" / name / "results.json").exists():
+            lines.append(f"| {name} | not run | | | | |")
+            continue
+        exact, stats = _regress(out, name), _regress(out, name, "--statistical")
+        what = fault.what if fault else "unchanged code, machine loaded"
+        lines.append(_line(name, what, fault.area if fault else "-", *exact, *stats))
+    print("\n".join(lines))
+
+
+def _line(name: str, what: str, area: str, code: int, report, code2, report2) -> str:
+    cells = [f"{name}: {what}", area, *_outcome(code, report)]
+    cells += _outcome(code2, report2) if code2 is not None else ["", ""]
+    return "| " + " | ".join(cells) + " |"
+
+
+def _outcome(code: int, report: dict | None) -> list[str]:
+    """'caught (exit 1)' or 'passed (exit 0)', and what decided it, from the JSON's kinds."""
+    word = {0: "passed", 1: "**caught**"}.get(code, "error")
+    if report is None:
+        return [f"{word} (exit {code})", ""]
+    return [f"{word} (exit {code})", "; ".join(report.get("headline") or []) or "nothing moved"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("phase", choices=["train", "compare"])
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--only", nargs="+", help="train only these runs (baseline, rerun-1, ..., fault names)")
+    parser.add_argument("--select", default=SELECT, help=f"pytest -k of every run (default: {SELECT!r})")
+    parser.add_argument("--seeds", type=int, default=SEEDS)
+    args = parser.parse_args()
+    if args.phase == "train":
+        names = args.only or ["baseline", *RERUNS, LOADED, *(f.name for f in FAULTS)]
+        train(args.out, names, args.select, args.seeds)
+    else:
+        compare(args.out)
+
+
+if __name__ == "__main__":
+    main()
