@@ -101,8 +101,10 @@ def test_a_metrics_unit_drives_the_terminal_table(renamed):
         ],
         "notes": [],
         "counts": {"OK": 2},
+        "headline": ["PASS"],
+        "mode": "exact",
     }
-    lines = format_table(report).splitlines()
+    lines = format_table(report, verbose=True).splitlines()
     assert lines[-3].split() == ["a", "v", "holdout", "0.8000", "0.7000", "-0.1000", "0.0200", "OK"]
     assert lines[-2].split() == ["a", "v", "wall", "10.0s", "15.0s", "+50%", "25%", "OK"]
 
