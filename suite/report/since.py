@@ -16,19 +16,21 @@ import math
 from pathlib import Path
 from typing import Any
 
-from suite.regress.kinds import NoteKind, RowKind
+from suite.regress.kinds import FindingKind, NoteKind, RowKind, Verdict
 from suite.report import fmt
 from suite.report.sections import OUTCOME_CLASS
 from suite.spec.metrics import COMPARED, METRICS
 from suite.store.files import ResultsError, read_json
 
 REGRESS_FILE = "regress.json"
-STATUSES = ("REGRESSED", "IMPROVED", "CHANGED", "MISSING", "NEW", "OK")  # also the order of the table
-STATUS_CLASS = {"REGRESSED": "regressed", "IMPROVED": "improved", "OK": "ok"}  # the rest: neutral
+STATUSES = ("REGRESSED", "MOVED", "IMPROVED", "SHIFTED", "CHANGED", "MISSING", "NEW", "OK")  # the table's order
+STATUS_CLASS = {"REGRESSED": "regressed", "MOVED": "regressed", "IMPROVED": "improved", "OK": "ok"}  # else neutral
 OVERVIEW_COLUMNS = [m.name for m in COMPARED]  # the compact table's cells per variant, in the registry's order
 TREND_METRIC = METRICS["val_acc"]  # what the trend figure draws over the stored runs
 OTHER_WORDS = {
+    "MOVED": ("value moved within noise", "values moved within noise"),
     "IMPROVED": ("improvement", "improvements"),
+    "SHIFTED": ("shift beyond noise", "shifts beyond noise"),
     "CHANGED": ("reported claim changed", "reported claims changed"),
     "MISSING": ("comparison missing from this run", "comparisons missing from this run"),
     "NEW": ("new comparison", "new comparisons"),
@@ -135,6 +137,25 @@ def _row(row: dict, names: _Names) -> dict:
             allowed=fmt.MISSING,
         )
         return out
+    if kind == RowKind.STATISTIC:  # a claim's per-seed statistic: in the claim's own terms
+        claim = str(row["claim"])
+        base, cur = _number(row["baseline"]), _number(row["current"])
+        if str(row["metric"]) not in METRICS:
+            raise ValueError(f"unknown metric {row['metric']!r}")
+        allowed = _number(row.get("tolerance"))
+        out.update(
+            metric=None,
+            claim=claim,
+            variant=None,
+            what=f"Statistic of: {claim}",
+            baseline_value=base,
+            current_value=cur,
+            baseline=fmt.number(base, 4) if base is not None else fmt.MISSING,
+            current=fmt.number(cur, 4) if cur is not None else fmt.MISSING,
+            change=fmt.number(_number(row.get("delta")), 3) if row.get("delta") is not None else fmt.MISSING,
+            allowed=f"±{fmt.number(allowed, 2)}" if allowed is not None else fmt.MISSING,
+        )
+        return out
     if kind not in (RowKind.METRIC, RowKind.TIME):
         raise ValueError(f"unknown row kind {kind!r}")
     metric = METRICS.get(str(row["metric"]))
@@ -172,6 +193,8 @@ def _plural(count: int, word: str, plural: str | None = None) -> str:
 
 def _finding(row: dict) -> str:
     """A changed row in words: 'Scaling the input, “pixels / 255”: validation accuracy 71.8 % → 66.1 % (...)'."""
+    if row["kind"] == RowKind.STATISTIC:
+        return f"{row['section']['title']}, {row['what'].lower()}: {row['baseline']} → {row['current']}"
     if row["kind"] == RowKind.CLAIM:
         old = row["baseline"]["text"] if row["baseline"] else "absent"
         new = row["current"]["text"] if row["current"] else "absent"
@@ -183,8 +206,15 @@ def _finding(row: dict) -> str:
     )
 
 
-def reading(rows: list[dict], baseline: dict | None, profile: str) -> str:
-    """The section's first line: what changed since which run."""
+VERDICT_WORDS = {
+    Verdict.PASS: "Passed",
+    Verdict.FAIL: "Failed",
+    Verdict.ACCEPTED: "Failed, and accepted as intended,",
+}
+
+
+def reading(rows: list[dict], baseline: dict | None, profile: str, verdict: str = Verdict.PASS, mode=None) -> str:
+    """The section's first line: the night's verdict since which run, then what changed."""
     if baseline is None:
         return (
             f"No baseline: this is the first complete run of the {profile} profile in the history, "
@@ -194,24 +224,31 @@ def reading(rows: list[dict], baseline: dict | None, profile: str) -> str:
     counts = {s: sum(r["status"] == s for r in rows) for s in STATUSES}
     others = [_plural(counts[s], *OTHER_WORDS[s]) for s in OTHER_WORDS if counts[s]]
     tail = f" Also {', '.join(others)}." if others else ""
+    how = {"exact": "compared exactly (same environment)", "statistical": "compared statistically"}.get(mode, "")
+    head = (
+        f"{VERDICT_WORDS.get(verdict, verdict)} {since}, {how}"
+        if how
+        else f"{VERDICT_WORDS.get(verdict, verdict)} {since}"
+    )
     regressed = [r for r in rows if r["status"] == "REGRESSED"]
     if not regressed:
-        return f"No regressions {since}: {counts['OK']} of {len(rows)} comparisons within tolerance.{tail}"
+        return f"{head}: no regressions; {counts['OK']} of {len(rows)} comparisons within tolerance.{tail}"
     shown = "; ".join(_finding(r) for r in regressed[:3])
     more = f"; and {len(regressed) - 3} more" if len(regressed) > 3 else ""
-    return f"{_plural(len(regressed), 'regression')} {since}: {shown}{more}.{tail}"
+    return f"{head}: {_plural(len(regressed), 'regression')}: {shown}{more}.{tail}"
 
 
-def short(rows: list[dict], baseline: dict | None) -> str:
-    """For the summary page: the counts that matter, without the details."""
+def short(rows: list[dict], baseline: dict | None, verdict: str = Verdict.PASS) -> str:
+    """For the summary page: the verdict and the counts that matter, without the details."""
     if baseline is None:
         return "no baseline yet (the first stored run of this profile)"
     regressed = sum(r["status"] == "REGRESSED" for r in rows)
     improved = sum(r["status"] == "IMPROVED" for r in rows)
-    return (
+    text = (
         f"since run {baseline['run_id']}, {_plural(regressed, 'regression') if regressed else 'no regressions'}"
         f" and {_plural(improved, 'improvement') if improved else 'no improvements'} beyond tolerance"
     )
+    return text if verdict == Verdict.PASS else f"{VERDICT_WORDS.get(verdict, verdict).lower().rstrip(',')} {text}"
 
 
 def ok_summary(rows: list[dict]) -> str:
@@ -220,6 +257,7 @@ def ok_summary(rows: list[dict]) -> str:
         return "No comparison is within tolerance."
     parts = [
         _plural(sum(r["kind"] == RowKind.METRIC for r in ok), "final metric"),
+        _plural(sum(r["kind"] == RowKind.STATISTIC for r in ok), "claim statistic"),
         _plural(sum(r["kind"] == RowKind.TIME for r in ok), "training time"),
         _plural(sum(r["kind"] == RowKind.CLAIM for r in ok), "claim verdict"),
     ]
@@ -234,7 +272,7 @@ def overview(rows: list[dict]) -> list[dict]:
     """Per ablation, one line per variant: each metric's current value and change, for the compact table."""
     lines: dict = {}
     for row in rows:
-        if row["kind"] == RowKind.CLAIM:
+        if row["kind"] in (RowKind.CLAIM, RowKind.STATISTIC):
             continue
         key = (row["section"]["name"], row["variant"]["name"])
         line = lines.setdefault(
@@ -318,7 +356,9 @@ def build_since(folder: Path, results: dict, sections: list[dict]) -> dict | Non
             raise TypeError("current is null")
         if current["run_id"] != str(results["run_id"]):
             raise ValueError(f"it compares run {current['run_id']}, this report is run {results['run_id']}")
-        baseline, timed = _run(data["baseline"]), _run(data.get("time_baseline"))
+        baseline, timed = _run(data["baseline"]), data.get("time_baseline")
+        if timed is not None and not isinstance(timed.get("nights"), int):
+            raise TypeError("time_baseline.nights is not a count of nights")
         names = _Names(sections)
         if not isinstance(data["rows"], list):
             raise TypeError("rows is not a list")
@@ -332,9 +372,22 @@ def build_since(folder: Path, results: dict, sections: list[dict]) -> dict | Non
         notes = data.get("notes") or []
         if not isinstance(notes, list):
             raise TypeError("notes is not a list")
+        verdict, mode = str(data.get("verdict") or Verdict.PASS), data.get("mode")
+        findings = data.get("findings") or []
+        if not isinstance(findings, list):
+            raise TypeError("findings is not a list")
         return {
-            "reading": reading(rows, baseline, current["profile"]),
-            "short": short(rows, baseline),
+            "verdict": verdict,
+            "mode": mode,
+            # what changed, as the check states it: the first value that moved in one environment,
+            # and whether the failures were accepted (the rows below hold the rest)
+            "findings": [
+                str(f["text"])
+                for f in findings
+                if _kind(f) in (FindingKind.CHANGED_SAME_ENVIRONMENT, FindingKind.ACCEPTED)
+            ],
+            "reading": reading(rows, baseline, current["profile"], verdict, mode),
+            "short": short(rows, baseline, verdict),
             "current": current,
             "baseline": baseline,
             "time_baseline": timed,
@@ -345,7 +398,7 @@ def build_since(folder: Path, results: dict, sections: list[dict]) -> dict | Non
             "overview_columns": [METRICS[name].label for name in OVERVIEW_COLUMNS],  # the cells' order
             "notes": _notes(notes, names),
             "stored": data.get("stored"),
-            "regressed": sum(r["status"] == "REGRESSED" for r in rows),
+            "regressed": verdict == Verdict.FAIL,
             "trend": trend(data["trend"], rows, names, baseline),
             "extra_variants": names.extra,
             "file": str(path),
