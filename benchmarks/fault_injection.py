@@ -75,6 +75,9 @@ FAULTS = [
 ]  # fmt: skip
 RERUNS = ["rerun-1", "rerun-2"]  # quiet; stored like passing nights
 LOADED = "rerun-loaded"  # while a busy loop runs on every core but one
+# The unchanged code on other seeds (--ablation-base-seed N): what an environment change does to
+# the numbers when nothing is wrong, so the statistical comparison's false alarms are counted.
+NULLS = {"seeds-1": 1, "seeds-2": 2}
 
 
 def _tree(out: Path, name: str, fault: Fault | None) -> Path:
@@ -114,6 +117,7 @@ def train(out: Path, names: list[str], select: str, seeds: int) -> None:
         command = [sys.executable, "-m", "pytest", "suite/cases", "-q", "-p", "no:cacheprovider"]
         command += ["--ablation-profile", "ci", "--ablation-device", "cpu", "--ablation-seeds", str(seeds)]
         command += ["-k", select, "--ablation-out", str(out / "runs"), "--ablation-run-id", name]
+        command += ["--ablation-base-seed", str(NULLS[name])] if name in NULLS else []
         busy = _busy(max((os.cpu_count() or 2) - 1, 1)) if name == LOADED else []
         start = time.monotonic()
         try:
@@ -152,6 +156,20 @@ def compare(out: Path) -> None:
         what = fault.what if fault else "unchanged code, machine loaded"
         lines.append(_line(name, what, fault.area if fault else "-", *exact, *stats))
     print("\n".join(lines))
+    for name in NULLS:
+        if (out / "runs" / name / "results.json").exists():
+            print(_false_alarms(name, *_regress(out, name, "--statistical")))
+
+
+def _false_alarms(name: str, code: int, report: dict | None) -> str:
+    """Seeds changed, code not: every metric or statistic row beyond noise is a false alarm."""
+    if report is None:
+        return f"{name}: error (exit {code})"
+    rows = [r for r in report["rows"] if r["kind"] in ("metric", "statistic")]
+    flagged = [r for r in rows if r["status"] in ("REGRESSED", "IMPROVED", "SHIFTED")]
+    return f"{name}: exit {code}; {len(flagged)} of {len(rows)} per-seed comparisons beyond noise" + "".join(
+        f"\n  {f['text']}" for f in report["findings"] if f["kind"] != "changed_same_environment"
+    )
 
 
 def _line(name: str, what: str, area: str, code: int, report, code2, report2) -> str:
@@ -177,7 +195,7 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=SEEDS)
     args = parser.parse_args()
     if args.phase == "train":
-        names = args.only or ["baseline", *RERUNS, LOADED, *(f.name for f in FAULTS)]
+        names = args.only or ["baseline", *RERUNS, LOADED, *(f.name for f in FAULTS), *NULLS]
         train(args.out, names, args.select, args.seeds)
     else:
         compare(args.out)

@@ -172,7 +172,7 @@ def compare(
             text = "environment changed, compared statistically: " + "; ".join(changed_env)
             notes.append({"kind": NoteKind.ENVIRONMENT, "differences": changed_env, "text": text})
         rows = _rows(current, base, mode, tol)
-        moved = exact.moved(base.values, current.values, set(current.ablations) & set(base.ablations))
+        moved = exact.moved(base.values, current.values)
         notes += [
             {"kind": NoteKind.ABLATION_MISSING, "ablation": n, "text": f"not in this run, not compared: {n}"}
             for n in base.ablations

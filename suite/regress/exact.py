@@ -58,12 +58,14 @@ def _same(a, b) -> bool:
     return type(a) is type(b) and a == b or (isinstance(a, (int, float)) and isinstance(b, (int, float)) and a == b)
 
 
-def moved(before: dict, now: dict, compared: set[str] | None = None) -> list[Moved]:
-    """The values that differ, in NOW's order, then those only BEFORE has; only ablations in
-    COMPARED (both runs selected them) when given. A value only one run has counts as moved."""
+def moved(before: dict, now: dict) -> list[Moved]:
+    """The values that differ, in NOW's order, then those only BEFORE has, for each variant and
+    claim both runs have (one only the baseline has is a MISSING row, not a moved value). Within
+    them a value only one run has counts as moved: an epoch fewer, a curve more."""
+    both = {key[:2] for key in before} & {key[:2] for key in now}
     out = []
     for key in [*now, *(k for k in before if k not in now)]:
-        if compared is not None and key[0] not in compared:
+        if key[:2] not in both:
             continue
         old, new = before.get(key), now.get(key)
         if not _same(old, new):
