@@ -129,36 +129,80 @@ def train(out: Path, names: list[str], select: str, seeds: int) -> None:
         print(f"{name}: exit {proc.returncode} in {time.monotonic() - start:.0f} s; {' '.join(tail)}", flush=True)
 
 
+def compare(out: Path) -> None:
+    """The nightly on every run, against a history rebuilt from the baseline and the quiet reruns."""
+    history = out / "history"
+    if history.exists():
+        shutil.rmtree(history)
+    header = "| run | area | same environment: exit, what decided | values moved | as if the environment changed"
+    lines = [header + ": exit, what decided | largest shift / noise | µs per step vs baseline |"]
+    lines.append("| --- | --- | --- | --- | --- | --- | --- |")
+    for name, fault in [(n, None) for n in ["baseline", *RERUNS, LOADED]] + [(f.name, f) for f in FAULTS]:
+        if not (out / "runs" / name / "results.json").exists():
+            lines.append(f"| {name} | not run | | | | | |")
+            continue
+        store = ("--store",) if name in ("baseline", *RERUNS) else ()  # a nightly stores the nights that pass
+        stats = _regress(out, name, "--statistical") if name != "baseline" else None
+        exact = _regress(out, name, *store)
+        what = fault.what if fault else "unchanged code" + (", machine loaded" if name == LOADED else "")
+        cells = [f"{name}: {what}", fault.area if fault else "-", _decided(*exact), _moved(exact[1])]
+        cells += [_decided(*stats), _margin(stats[1])] if stats else ["", ""]
+        cells.append(_cost_ratio(out, name))
+        lines.append("| " + " | ".join(cells) + " |")
+    print("\n".join(lines))
+    for name in NULLS:
+        if (out / "runs" / name / "results.json").exists():
+            print(_false_alarms(name, *_regress(out, name, "--statistical")))
+
+
 def _regress(out: Path, name: str, *extra: str) -> tuple[int, dict | None]:
-    path = out / "json" / f"{name}{'-'.join(('', *[e.strip('-') for e in extra if e.startswith('--')]))}.json"
+    path = out / "json" / f"{name}{''.join('-' + e.strip('-') for e in extra)}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     command = [sys.executable, "-m", "suite.regress", str(out / "runs" / name), "--history", str(out / "history")]
     proc = subprocess.run([*command, "--json", str(path), *extra], cwd=ROOT, capture_output=True, text=True)
     if proc.returncode == 2:
         print(f"{name}: {proc.stderr.strip()}", file=sys.stderr)
-    return proc.returncode, json.loads(path.read_text()) if path.exists() else None
+    return proc.returncode, json.loads(path.read_text()) if proc.returncode != 2 else None
 
 
-def compare(out: Path) -> None:
-    history = out / "history"
-    if history.exists():
-        shutil.rmtree(history)
-    lines = ["| fault | area | same environment | by what | as if the environment changed | by what |"]
-    lines.append("| --- | --- | --- | --- | --- | --- |")
-    for name in ["baseline", *RERUNS]:
-        code, report = _regress(out, name, "--store")
-        lines.append(_line(name, "unchanged code", "-", code, report, None, None))
-    for name, fault in [(LOADED, None), *[(f.name, f) for f in FAULTS]]:
-        if not (out / "runs" / name / "results.json").exists():
-            lines.append(f"| {name} | not run | | | | |")
-            continue
-        exact, stats = _regress(out, name), _regress(out, name, "--statistical")
-        what = fault.what if fault else "unchanged code, machine loaded"
-        lines.append(_line(name, what, fault.area if fault else "-", *exact, *stats))
-    print("\n".join(lines))
-    for name in NULLS:
-        if (out / "runs" / name / "results.json").exists():
-            print(_false_alarms(name, *_regress(out, name, "--statistical")))
+def _decided(code: int, report: dict | None) -> str:
+    """'**red** (1): the first finding' or 'green (0): ...', from the JSON."""
+    word = {0: "green", 1: "**red**"}.get(code, "error")
+    if report is None:
+        return f"{word} ({code})"
+    found = [f["text"] for f in report["findings"]] or report["headline"][:1]
+    time = [n["text"] for n in report["notes"] if n["kind"] == "time_not_compared" and n.get("reason") == "loaded"]
+    text = found[0] if len(found[0]) <= 160 else found[0][:159] + "…"
+    more = f" (+{len(found) - 1} more)" if len(found) > 1 else ""
+    return f"{word} ({code}): {text}{more}" + ("; " + time[0] if time else "")
+
+
+def _moved(report: dict | None) -> str:
+    found = [f for f in (report or {}).get("findings", []) if f["kind"] == "changed_same_environment"]
+    return str(found[0]["count"]) if found else "0"
+
+
+def _margin(report: dict | None) -> str:
+    """The largest |shift| / noise over the per-seed comparisons: above 1 is beyond noise."""
+    rows = [r for r in (report or {}).get("rows", []) if r["kind"] in ("metric", "statistic")]
+    ratios = [abs(r["delta"]) / r["tolerance"] for r in rows if r.get("delta") is not None and r.get("tolerance")]
+    return f"{max(ratios):.1f}" if ratios else "-"
+
+
+def _cost_ratio(out: Path, name: str) -> str:
+    """Median over the variants trained in both of tonight's cost per run-step / the baseline's, and
+    the range: what the time comparison would have seen, loaded or not."""
+    sys.path.insert(0, str(ROOT))
+    from suite.regress.cost import _cost
+    from suite.regress.history import load_run
+
+    base, now = load_run(out / "runs" / "baseline"), load_run(out / "runs" / name)
+    ratios = sorted(
+        _cost(now.costs[k]) / _cost(v) for k, v in base.costs.items() if _cost(v) and _cost(now.costs.get(k))
+    )
+    if not ratios:
+        return "-"
+    return f"×{ratios[len(ratios) // 2]:.2f} ({ratios[0]:.2f}–{ratios[-1]:.2f})"
 
 
 def _false_alarms(name: str, code: int, report: dict | None) -> str:
@@ -168,22 +212,8 @@ def _false_alarms(name: str, code: int, report: dict | None) -> str:
     rows = [r for r in report["rows"] if r["kind"] in ("metric", "statistic")]
     flagged = [r for r in rows if r["status"] in ("REGRESSED", "IMPROVED", "SHIFTED")]
     return f"{name}: exit {code}; {len(flagged)} of {len(rows)} per-seed comparisons beyond noise" + "".join(
-        f"\n  {f['text']}" for f in report["findings"] if f["kind"] != "changed_same_environment"
+        f"\n  {f['text']}" for f in report["findings"]
     )
-
-
-def _line(name: str, what: str, area: str, code: int, report, code2, report2) -> str:
-    cells = [f"{name}: {what}", area, *_outcome(code, report)]
-    cells += _outcome(code2, report2) if code2 is not None else ["", ""]
-    return "| " + " | ".join(cells) + " |"
-
-
-def _outcome(code: int, report: dict | None) -> list[str]:
-    """'caught (exit 1)' or 'passed (exit 0)', and what decided it, from the JSON's kinds."""
-    word = {0: "passed", 1: "**caught**"}.get(code, "error")
-    if report is None:
-        return [f"{word} (exit {code})", ""]
-    return [f"{word} (exit {code})", "; ".join(report.get("headline") or []) or "nothing moved"]
 
 
 def main() -> None:

@@ -253,3 +253,24 @@ def test_the_history_gets_the_umask_permissions_for_a_shared_ci_account(tmp_path
         os.umask(old)
     assert stat.S_IMODE(dest.stat().st_mode) == 0o750
     assert stat.S_IMODE((dest / "results.json").stat().st_mode) == 0o640
+
+
+def test_an_epoch_fewer_is_a_change_and_an_unfinished_variant_is_missing_not_moved(tmp_path, history):
+    short = make_run(tmp_path / "reports", "short", 23)
+    data = json.loads((short / "results.json").read_text())
+    for run in data["ablations"]["scaling"]["variants"]["scaled"]["runs"]:
+        run["history"] = {curve: values[:1] for curve, values in run["history"].items()}
+    del data["ablations"]["scaling"]["variants"]["raw"]
+    data["ablations"]["scaling"].update(verdicts=[], status="running")  # stopped before raw trained
+    (short / "results.json").write_text(json.dumps(data))
+    report = check(load_run(short), history)
+    first = report["findings"][0]
+    assert first["kind"] == "changed_same_environment"
+    assert (first["first"]["subject"], first["first"]["what"], first["first"]["current"]) == (
+        "scaled",
+        "val_acc at epoch 2",
+        None,
+    )
+    moved_subjects = {row["variant"] for row in report["rows"] if row["status"] == "MOVED"}
+    assert "raw" not in moved_subjects
+    assert {row["status"] for row in report["rows"] if row["variant"] == "raw"} == {"MISSING"}
