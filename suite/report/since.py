@@ -18,13 +18,11 @@ from typing import Any
 
 from suite.regress.kinds import FindingKind, NoteKind, RowKind, Verdict
 from suite.report import fmt
-from suite.report.sections import OUTCOME_CLASS
+from suite.report.since_rows import STATUSES, Names, heading, kind_of, number, shaped_row
 from suite.spec.metrics import COMPARED, METRICS
 from suite.store.files import ResultsError, read_json
 
 REGRESS_FILE = "regress.json"
-STATUSES = ("REGRESSED", "MOVED", "IMPROVED", "SHIFTED", "CHANGED", "MISSING", "NEW", "OK")  # the table's order
-STATUS_CLASS = {"REGRESSED": "regressed", "MOVED": "regressed", "IMPROVED": "improved", "OK": "ok"}  # else neutral
 OVERVIEW_COLUMNS = [m.name for m in COMPARED]  # the compact table's cells per variant, in the registry's order
 TREND_METRIC = METRICS["val_acc"]  # what the trend figure draws over the stored runs
 OTHER_WORDS = {
@@ -39,50 +37,13 @@ TREND_RUNS = 20  # the trend shows this run and at most 19 before it: older nigh
 BAD = (KeyError, TypeError, ValueError, IndexError, AttributeError)
 
 
-def _number(value) -> float | None:
-    """A value of regress.json: a number, None, or (as read_json restores them) nan/inf."""
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ValueError(f"not a number: {value!r}")
-    return float(value)
-
-
-def _change(row: dict, metric) -> str:
-    """The change in the metric's unit: pp for accuracies, relative for time, plain for a loss."""
-    return fmt.metric_change(metric, _number(row.get("relative_delta" if metric.unit.relative else "delta")))
-
-
-class _Names:
-    """Ablation titles and variant rows of the report's sections, for the names regress.json uses."""
-
-    def __init__(self, sections: list[dict]):
-        self.sections = {s["name"]: s for s in sections}
-        self.variants = {(s["name"], v["name"]): v for s in sections for v in s["variants"]}
-        self.extra: list[dict] = []  # variants the comparison knows and this run's sections do not
-
-    def section(self, name: str) -> dict:
-        section = self.sections.get(name)
-        if section is None:
-            return {"name": name, "title": name, "number": None, "anchor": None}
-        return section
-
-    def variant(self, ablation: str, name: str) -> dict:
-        key = (ablation, name)
-        if key not in self.variants:  # e.g. MISSING: a variant the baseline had and this version dropped
-            known = [v for (a, _), v in self.variants.items() if a == ablation]
-            self.variants[key] = {"name": name, "label": name, "index": len(known)}
-            self.extra.append(self.variants[key])
-        return self.variants[key]
-
-
-def _notes(notes: list, names: _Names) -> list[str]:
+def _notes(notes: list, names: Names) -> list[str]:
     """The comparison's notes for a reader: the ablations not in this run on one line, 'not in this
     run, not compared: Depth, Dropout', where the first of them was; any other note as its text."""
     lines: list[str | None] = []
     missing: list[str] = []
     for note in notes:
-        kind = _kind(note)
+        kind = kind_of(note)
         if kind == NoteKind.TIME_NOT_COMPARED:  # the "Training time against" line says it already
             continue
         if kind == NoteKind.ABLATION_MISSING:
@@ -92,88 +53,6 @@ def _notes(notes: list, names: _Names) -> list[str]:
         else:
             lines.append(str(note["text"]))
     return [f"not in this run, not compared: {', '.join(missing)}" if line is None else line for line in lines]
-
-
-def _kind(item) -> str:
-    """The kind of a row or note; one line for a file written before they had one."""
-    if not isinstance(item, dict) or "kind" not in item:
-        raise ValueError(
-            "no kind in a row or note: written before regress.json had kinds; write it again with "
-            "python -m suite.regress RUN --history HISTORY --json RUN/regress.json"
-        )
-    return str(item["kind"])
-
-
-def _heading(section: dict) -> str:
-    return f"2.{section['number']} {section['title']}" if section.get("number") else section["title"]
-
-
-def _row(row: dict, names: _Names) -> dict:
-    kind, status = _kind(row), row["status"]
-    if status not in STATUSES:
-        raise ValueError(f"unknown status {status!r}")
-    section = names.section(str(row["ablation"]))
-    out = {
-        "section": section,
-        "heading": _heading(section),
-        "status": status,
-        "status_class": STATUS_CLASS.get(status, "neutral"),
-        "kind": kind,
-    }
-    if kind == RowKind.CLAIM:
-        old, new = row["baseline"], row["current"]
-        for verdict in (old, new):
-            if verdict is not None and not isinstance(verdict, str):
-                raise ValueError(f"not a verdict: {verdict!r}")
-        claim = str(row["claim"])
-        out.update(
-            metric=None,
-            claim=claim,
-            variant=None,
-            what=claim,
-            baseline={"text": old, "cls": OUTCOME_CLASS.get(old, "not-run")} if old else None,
-            current={"text": new, "cls": OUTCOME_CLASS.get(new, "not-run")} if new else None,
-            change=fmt.MISSING,
-            allowed=fmt.MISSING,
-        )
-        return out
-    if kind == RowKind.STATISTIC:  # a claim's per-seed statistic: in the claim's own terms
-        claim = str(row["claim"])
-        base, cur = _number(row["baseline"]), _number(row["current"])
-        if str(row["metric"]) not in METRICS:
-            raise ValueError(f"unknown metric {row['metric']!r}")
-        allowed = _number(row.get("tolerance"))
-        out.update(
-            metric=None,
-            claim=claim,
-            variant=None,
-            what=f"Statistic of: {claim}",
-            baseline_value=base,
-            current_value=cur,
-            baseline=fmt.number(base, 4) if base is not None else fmt.MISSING,
-            current=fmt.number(cur, 4) if cur is not None else fmt.MISSING,
-            change=fmt.number(_number(row.get("delta")), 3) if row.get("delta") is not None else fmt.MISSING,
-            allowed=f"±{fmt.number(allowed, 2)}" if allowed is not None else fmt.MISSING,
-        )
-        return out
-    if kind not in (RowKind.METRIC, RowKind.TIME):
-        raise ValueError(f"unknown row kind {kind!r}")
-    metric = METRICS.get(str(row["metric"]))
-    if metric is None or metric.tolerance is None:
-        raise ValueError(f"unknown metric {row['metric']!r}")
-    base, cur = _number(row["baseline"]), _number(row["current"])
-    out.update(
-        metric=metric.name,
-        variant=names.variant(section["name"], str(row["variant"])),
-        what=metric.label,
-        baseline_value=base,
-        current_value=cur,
-        baseline=fmt.metric_value(metric, base),
-        current=fmt.metric_value(metric, cur),
-        change=_change(row, metric),
-        allowed=fmt.metric_tolerance(metric, _number(row.get("tolerance"))),
-    )
-    return out
 
 
 def _run(run: dict | None) -> dict | None:
@@ -289,7 +168,7 @@ def overview(rows: list[dict]) -> list[dict]:
     return list(groups.values())
 
 
-def trend(data: dict, rows: list[dict], names: _Names, baseline: dict | None) -> dict:
+def trend(data: dict, rows: list[dict], names: Names, baseline: dict | None) -> dict:
     """TREND_METRIC (final validation accuracy, in percent) per ablation and variant over the stored
     runs, oldest first."""
     runs = data["runs"]
@@ -309,7 +188,7 @@ def trend(data: dict, rows: list[dict], names: _Names, baseline: dict | None) ->
         section = names.section(ablation)
         lines: list[dict[str, Any]] = []
         for variant, metrics in data["series"][ablation].items():
-            values = [_number(v) for v in metrics[TREND_METRIC.name]]
+            values = [number(v) for v in metrics[TREND_METRIC.name]]
             if len(values) != count:
                 raise ValueError(f"trend {ablation}/{variant}: {len(values)} values for {count} runs")
             shown_values = [
@@ -320,7 +199,7 @@ def trend(data: dict, rows: list[dict], names: _Names, baseline: dict | None) ->
                 lines.append({"variant": row, "values": shown_values, "flag": flagged.get((ablation, variant))})
         if lines:
             lines.sort(key=lambda line: line["variant"]["index"])
-            panels.append({"name": ablation, "title": _heading(section), "lines": lines})
+            panels.append({"name": ablation, "title": heading(section), "lines": lines})
     ids = [str(r["run_id"]) for r in shown]
     base = ids.index(baseline["run_id"]) if baseline and baseline["run_id"] in ids else None
     listed = [
@@ -359,10 +238,10 @@ def build_since(folder: Path, results: dict, sections: list[dict]) -> dict | Non
         baseline, timed = _run(data["baseline"]), data.get("time_baseline")
         if timed is not None and not isinstance(timed.get("nights"), int):
             raise TypeError("time_baseline.nights is not a count of nights")
-        names = _Names(sections)
+        names = Names(sections)
         if not isinstance(data["rows"], list):
             raise TypeError("rows is not a list")
-        rows = [_row(row, names) for row in data["rows"]]
+        rows = [shaped_row(row, names) for row in data["rows"]]
         # Without a baseline every row is NEW: a table of them all would say nothing the reading does not.
         changes = (
             sorted((r for r in rows if r["status"] != "OK"), key=lambda r: STATUSES.index(r["status"]))
@@ -384,7 +263,7 @@ def build_since(folder: Path, results: dict, sections: list[dict]) -> dict | Non
             "findings": [
                 str(f["text"])
                 for f in findings
-                if _kind(f) in (FindingKind.CHANGED_SAME_ENVIRONMENT, FindingKind.ACCEPTED)
+                if kind_of(f) in (FindingKind.CHANGED_SAME_ENVIRONMENT, FindingKind.ACCEPTED)
             ],
             "reading": reading(rows, baseline, current["profile"], verdict, mode),
             "short": short(rows, baseline, verdict),
