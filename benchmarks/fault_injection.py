@@ -135,11 +135,11 @@ def compare(out: Path) -> None:
     if history.exists():
         shutil.rmtree(history)
     header = "| run | area | same environment: exit, what decided | values moved | as if the environment changed"
-    lines = [header + ": exit, what decided | largest shift / noise | µs per step vs baseline |"]
-    lines.append("| --- | --- | --- | --- | --- | --- | --- |")
+    lines = [header + ": exit, what decided | largest shift / noise | time | µs per step vs baseline |"]
+    lines.append("| --- | --- | --- | --- | --- | --- | --- | --- |")
     for name, fault in [(n, None) for n in ["baseline", *RERUNS, LOADED]] + [(f.name, f) for f in FAULTS]:
         if not (out / "runs" / name / "results.json").exists():
-            lines.append(f"| {name} | not run | | | | | |")
+            lines.append(f"| {name} | not run | | | | | | |")
             continue
         store = ("--store",) if name in ("baseline", *RERUNS) else ()  # a nightly stores the nights that pass
         stats = _regress(out, name, "--statistical") if name != "baseline" else None
@@ -147,7 +147,7 @@ def compare(out: Path) -> None:
         what = fault.what if fault else "unchanged code" + (", machine loaded" if name == LOADED else "")
         cells = [f"{name}: {what}", fault.area if fault else "-", _decided(*exact), _moved(exact[1])]
         cells += [_decided(*stats), _margin(stats[1])] if stats else ["", ""]
-        cells.append(_cost_ratio(out, name))
+        cells += [_time(exact[1]), _cost_ratio(out, name)]
         lines.append("| " + " | ".join(cells) + " |")
     print("\n".join(lines))
     for name in NULLS:
@@ -166,15 +166,38 @@ def _regress(out: Path, name: str, *extra: str) -> tuple[int, dict | None]:
 
 
 def _decided(code: int, report: dict | None) -> str:
-    """'**red** (1): the first finding' or 'green (0): ...', from the JSON."""
+    """'**red** (1): the first finding' or 'green (0): the verdict', from the JSON."""
     word = {0: "green", 1: "**red**"}.get(code, "error")
     if report is None:
         return f"{word} ({code})"
-    found = [f["text"] for f in report["findings"]] or report["headline"][:1]
-    time = [n["text"] for n in report["notes"] if n["kind"] == "time_not_compared" and n.get("reason") == "loaded"]
-    text = found[0] if len(found[0]) <= 160 else found[0][:159] + "…"
-    more = f" (+{len(found) - 1} more)" if len(found) > 1 else ""
-    return f"{word} ({code}): {text}{more}" + ("; " + time[0] if time else "")
+    found = [_short(f) for f in report["findings"]] or report["headline"][:1]
+    text = found[0] if len(found[0]) <= 140 else found[0][:139] + "…"
+    return f"{word} ({code}): {text}" + (f" (+{len(found) - 1} more)" if len(found) > 1 else "")
+
+
+def _short(finding: dict) -> str:
+    """A finding for the table: the first value that moved with 4 significant digits."""
+    if finding["kind"] != "changed_same_environment":
+        return finding["text"]
+    first = finding["first"]
+    value = lambda v: f"{v:.4g}" if isinstance(v, float) else str(v)  # noqa: E731
+    seed = f" seed {first['seed']}" if first["seed"] is not None else ""
+    return (
+        f"changed in the same environment, first {first['ablation']}/{first['subject']}{seed} {first['what']}: "
+        f"{value(first['baseline'])} → {value(first['current'])}"
+    )
+
+
+def _time(report: dict | None) -> str:
+    """What the time comparison said: why it did not compare, or its worst row."""
+    notes = [
+        n for n in (report or {}).get("notes", []) if n["kind"] == "time_not_compared" and n.get("reason") != "served"
+    ]
+    if notes:
+        return notes[0]["text"].removeprefix("time not compared: ")
+    rows = [r for r in (report or {}).get("rows", []) if r["kind"] == "time"]
+    slowest = max(rows, key=lambda r: r["relative_delta"] or 0, default=None)
+    return f"{slowest['status']} ({slowest['relative_delta']:+.0%})" if slowest else "-"
 
 
 def _moved(report: dict | None) -> str:
