@@ -6,6 +6,7 @@ Plain constants and functions; fixtures live in tests/conftest.py. No test modul
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -16,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from suite.spec.chapter3 import ABLATIONS_LIST
+from suite.spec.chapter3 import ABLATIONS, ABLATIONS_LIST
+from suite.spec.claims import judge
 from suite.spec.config import TrainConfig
 from suite.spec.profiles import PROFILES
 
@@ -85,3 +87,88 @@ def _every_variant() -> dict[tuple, list[tuple[str, TrainConfig]]]:
 
 
 GROUPS = _every_variant()
+
+
+# --- the nightly check's results folders (tests/test_regress*.py) ---------------------------------
+
+SEEDS = [0, 1, 2]
+# final values per variant; raw pixels are chaotic from seed to seed, scaled ones are not
+BASE = {
+    "raw": dict(val_acc=0.30, train_acc=0.31, val_loss=2.0, jitter=0.08),
+    "scaled": dict(val_acc=0.80, train_acc=0.82, val_loss=0.55, jitter=0.002),
+}
+QUIET = {"run_s": 100.0, "wait_s": 1.0}  # schedstat at the end: the run waited 1 % of its time
+BUSY = {"run_s": 100.0, "wait_s": 60.0}  # another job held the CPUs for a third of it
+
+
+def make_run(
+    root: Path,
+    run_id: str,
+    day: int,
+    *,
+    shift: dict | None = None,
+    slow: float = 1.0,
+    cpu: str = "Test CPU 8-core",
+    torch: str = "2.0.0",
+    profile: str = "ci",
+    status: str = "complete",
+    served: tuple[str, ...] = (),
+    load: dict | None = None,
+) -> Path:
+    """A complete results folder of the 'scaling' ablation; SHIFT = {(variant, metric): delta};
+    SERVED: variants whose runs came from another's training; LOAD: schedstat at the end."""
+    shift = shift or {}
+    variants, runs_by_variant = {}, {}
+    for variant, base in BASE.items():
+        runs = []
+        for i, seed in enumerate(SEEDS):
+            final = {
+                m: base[m] + shift.get((variant, m), 0.0) + base["jitter"] * (i - 1)
+                for m in ("val_acc", "train_acc", "val_loss")
+            }
+            history = {m: [v * 0.9, v] for m, v in final.items()}
+            history.update(
+                train_eval_loss=history["val_loss"], train_loss=history["val_loss"], lr=[0.01, 0.01], wall_s=[1.0, 1.0]
+            )
+            trained = variant not in served
+            # 2 epochs of ceil(6000 / 32) = 188 steps at 1000 µs a step (times SLOW)
+            stack = {"id": f"s{i}", "runs": 1, "seconds": 0.376 * slow, "share_s": 0.376 * slow if trained else 0.0}
+            stack.update(served="trained" if trained else "identical", trained_by=variant, trained_epochs=2)
+            runs.append({"seed": seed, "history": history, "diverged_epoch": None, "wall_s": 2.0, "stack": stack})
+            runs[-1]["weight_abs_mean"] = 0.02 + shift.get((variant, "weight_abs_mean"), 0.0)
+        runs_by_variant[variant] = runs
+        config = {"batch_size": 32, "epochs": 2}
+        variants[variant] = {"variant": variant, "label": variant, "config": config, "runs": runs, "duration_s": 10.0}
+    spec = ABLATIONS["scaling"]
+    verdicts = [judge(c, runs_by_variant).as_dict() for c in spec.claims]
+    machine = {"cpu": cpu, "cpu_count": 8, "device": "cpu", "python": "3.11.7", "torch": torch, "torch_threads": 2}
+    machine.update(load_start={"run_s": 0.0, "wait_s": 0.0}, load_end=load or QUIET)
+    results = {
+        "schema": 1,
+        "run_id": run_id,
+        "command": ["pytest"],
+        "started": f"2026-11-{day:02d}T22:00:00+00:00",
+        "finished": f"2026-11-{day:02d}T22:30:00+00:00",
+        "status": status,
+        "profile": {"name": profile, "train_size": 6000, "val_size": 2000, "description": ""},
+        "device": "cpu",
+        "seeds": SEEDS,
+        "base_seed": 0,
+        "machine": machine,
+        "ablations": {
+            "scaling": {
+                "title": spec.title,
+                "status": "passed",
+                "error": None,
+                "variants": variants,
+                "claims": [c.as_dict() for c in spec.claims],
+                "verdicts": verdicts,
+                "duration_s": 20.0,
+            }
+        },
+        "extras": {},
+    }
+    folder = root / run_id
+    folder.mkdir(parents=True)
+    (folder / "results.json").write_text(json.dumps(results))
+    return folder

@@ -42,14 +42,14 @@ def test_the_registry_feeds_curves_and_the_nightly_check():
         "val_loss": 0.05,
         "train_acc": 0.02,
         "val_acc": 0.02,
-        "time_s": 0.25,  # relative: a share of the baseline's time
+        "step_us": 0.25,  # relative: a share of the baseline's cost per step
     }
     assert all(m.higher_is_better is not None for m in COMPARED)
-    assert METRICS["time_s"].unit.relative and not METRICS["time_s"].curve
+    assert METRICS["step_us"].unit.relative and not METRICS["step_us"].curve
     with pytest.raises(KeyError, match="unknown metric 'accuracy'"):
         metric_value(run(0, [0.5]), "accuracy")
-    with pytest.raises(KeyError, match="'time_s' is a variant's"):
-        metric_value(run(0, [0.5]), "time_s")
+    with pytest.raises(KeyError, match="'step_us' is a variant's"):
+        metric_value(run(0, [0.5]), "step_us")
 
 
 @pytest.fixture
@@ -57,7 +57,7 @@ def renamed(monkeypatch):
     """Registry entries whose names say nothing of their units: only the unit may decide a format."""
     fraction = replace(METRICS["val_acc"], name="holdout", label="Holdout", unit=FRACTION)
     loss = replace(METRICS["val_loss"], name="fake_acc", label="Fake", unit=LOSS)
-    clock = replace(METRICS["time_s"], name="wall", label="Wall", unit=SECONDS)
+    clock = replace(METRICS["step_us"], name="wall", label="Wall", unit=SECONDS)
     for metric in (fraction, loss, clock):
         monkeypatch.setitem(METRICS, metric.name, metric)
     return fraction, loss, clock
@@ -101,8 +101,10 @@ def test_a_metrics_unit_drives_the_terminal_table(renamed):
         ],
         "notes": [],
         "counts": {"OK": 2},
+        "headline": ["PASS"],
+        "mode": "exact",
     }
-    lines = format_table(report).splitlines()
+    lines = format_table(report, verbose=True).splitlines()
     assert lines[-3].split() == ["a", "v", "holdout", "0.8000", "0.7000", "-0.1000", "0.0200", "OK"]
     assert lines[-2].split() == ["a", "v", "wall", "10.0s", "15.0s", "+50%", "25%", "OK"]
 

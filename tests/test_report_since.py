@@ -86,7 +86,7 @@ def test_since_the_baseline_shows_the_planted_regression(regressed):
         for run in load_results(SAMPLE)["ablations"]["scaling"]["variants"]["scaled"]["runs"]
     ]
     before = sum(scaled) / len(scaled)
-    assert squash("1 regression since run nightly-20261125") in section
+    assert squash("Failed since run nightly-20261125") in section and squash("1 regression:") in section
     changes = section.split(squash("What changed"))[1].split(squash("Every variant against the baseline"))[0]
     for text in [
         "2.1 Scaling the input",
@@ -108,7 +108,7 @@ def test_since_the_baseline_shows_the_planted_regression(regressed):
 
 
 def test_summary_points_to_the_comparison(regressed):
-    pointer = "Nightly comparison: since run nightly-20261125, 1 regression and no improvements beyond tolerance"
+    pointer = "Nightly comparison: failed since run nightly-20261125, 1 regression and no improvements beyond tolerance"
     assert squash(pointer) in regressed["summary_text"]
 
 
@@ -135,7 +135,11 @@ def test_the_section_reads_kinds_not_the_notes_wording(tmp_path):
     raw = json.loads((run / "regress.json").read_text())
     claims = [row for row in raw["rows"] if row["kind"] == "claim"]
     assert claims and all("claim" in row and "metric" not in row for row in claims)
-    assert {row["kind"] for row in raw["rows"]} == {"metric", "time", "claim"}
+    assert {row["kind"] for row in raw["rows"]} == {"metric", "statistic", "claim"}  # the sample has no stacks
+    raw["rows"].append(
+        dict(kind="time", ablation="scaling", variant="raw", metric="step_us", baseline=1000.0, current=1100.0)
+        | dict(delta=100.0, relative_delta=0.1, tolerance=0.25, status="OK")
+    )
     raw["notes"] = [
         {"kind": "ablation_missing", "ablation": "l2", "text": "reworded"},
         {"kind": "time_not_compared", "text": "reworded"},
@@ -152,7 +156,9 @@ def test_the_section_reads_kinds_not_the_notes_wording(tmp_path):
     assert [row["claim"] for row in shown] == [row["claim"] for row in claims]
     assert all(row["metric"] is None for row in shown)
     time = next(row for row in since["rows"] if row["kind"] == "time")
-    assert time["what"] == "Training time" and time["allowed"] == f"25{fmt.NB}% slower"
+    assert time["what"] == "Training time per step" and time["allowed"] == f"25{fmt.NB}% slower"
+    statistic = next(row for row in since["rows"] if row["kind"] == "statistic")
+    assert statistic["what"] == f"Statistic of: {statistic['claim']}"
 
 
 @pytest.mark.parametrize("part", ["rows", "notes"])

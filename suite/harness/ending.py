@@ -64,7 +64,7 @@ class DeferredFile:
 
 
 def compare(session: pytest.Session, run_dir: Path) -> None:
-    """--ablation-compare: the regression table on the terminal; a regression fails the run."""
+    """--ablation-compare: the verdict and what changed on the terminal; a failed night fails the run."""
     from suite.regress import nightly
     from suite.regress.table import format_table
     from suite.store.files import ResultsError
@@ -76,8 +76,9 @@ def compare(session: pytest.Session, run_dir: Path) -> None:
             config.getoption("ablation_compare"),
             keep=config.getoption("ablation_store"),
             json_path=run_dir / "regress.json",
+            accept=config.getoption("ablation_accept"),
         )
-        text, failed = format_table(report), report["regressed"]
+        text, failed = format_table(report), report["verdict"] == "fail"
     except ResultsError as exc:
         text, failed = f"regression check failed: {exc}", True
     reporter = config.pluginmanager.get_plugin("terminalreporter")

@@ -102,6 +102,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="at the end, compare with the earlier runs in DIR (docs/nightly.md); a regression fails the run",
     )
     group.addoption("--ablation-store", action="store_true", help="with --ablation-compare: then store this run in DIR")
+    group.addoption(
+        "--ablation-accept",
+        metavar="REASON",
+        help="with --ablation-compare: the changes are intended; pass, store as the baseline, REASON recorded",
+    )
 
 
 def _check_device(device: str) -> None:

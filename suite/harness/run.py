@@ -27,7 +27,7 @@ from suite.spec.claims import Verdict
 from suite.spec.profiles import PROFILES, Profile, seeds_for
 from suite.store.files import RESULTS_FILE, ResultsError, atomic_write_json, write_failure
 from suite.store.folder import RunFolderLock, new_run_dir
-from suite.store.machine import machine_info
+from suite.store.machine import load_sample, machine_info
 from suite.store.records import AblationEntry, AblationStatus, RunResults, RunStatus
 from suite.store.results import load_run
 from suite.store.run_records import VariantRecord
@@ -278,6 +278,8 @@ class RunSession:
         self.results.finished = now()
         self.results.status = status
         self.results.error = reason if status == RunStatus.ERROR else None
+        if self.results.machine:  # something trained: how busy the machine was, for the nightly's time
+            self.results.machine["load_end"] = load_sample()
         interrupted = status == RunStatus.INTERRUPTED
         for entry in self.results.ablations.values():
             if entry.status == AblationStatus.RUNNING:  # stopped between training and judging

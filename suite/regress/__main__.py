@@ -11,7 +11,7 @@ from pathlib import Path
 
 import suite.regress as regress
 from suite.regress import TOLERANCE, nightly
-from suite.regress.kinds import NoteKind
+from suite.regress.kinds import NoteKind, Verdict
 from suite.regress.table import format_table
 from suite.store.files import ResultsError
 
@@ -44,19 +44,38 @@ def main(argv: list[str] | None = None) -> int:
         type=_tolerance,
         default=[],
         metavar="METRIC=VALUE",
-        help="e.g. val_acc=0.03 val_loss=0.1 time=40%%",
+        help="a floor: e.g. val_acc=0.01 val_loss=0.02 time=40%%",
     )
     parser.add_argument("--json", type=Path, help="also write the comparison as JSON here")
+    parser.add_argument(
+        "--accept",
+        metavar="REASON",
+        help="the changes are intended: pass, and (with --store) make this run the baseline, REASON recorded",
+    )
+    parser.add_argument("--statistical", action="store_true", help="compare statistically even in the same environment")
+    parser.add_argument("--verbose", action="store_true", help="list the OK rows too")
     args = parser.parse_args(argv)
+    if args.accept is not None and not args.accept.strip():
+        parser.error("--accept needs a reason")
     try:
         report = nightly(
-            args.current, args.history, args.baseline, dict(args.tolerance), keep=args.store, json_path=args.json
+            args.current,
+            args.history,
+            args.baseline,
+            dict(args.tolerance),
+            keep=args.store,
+            json_path=args.json,
+            accept=args.accept,
+            statistical=args.statistical,
         )
     except ResultsError as exc:
         print(f"regress: {exc}", file=sys.stderr)
         return 2
-    print(format_table(report))
-    if report["regressed"]:
+    print(format_table(report, verbose=args.verbose))
+    for note in report["notes"]:
+        if note["kind"] == NoteKind.SKIPPED_FILE:
+            print(f"regress: warning: {note['text']}", file=sys.stderr)
+    if report["verdict"] == Verdict.FAIL:
         return 1
     if args.store and not report["stored"]:
         why = [note["text"] for note in report["notes"] if note["kind"] == NoteKind.NOT_STORED]

@@ -1,164 +1,224 @@
-"""The nightly comparison itself: a run against its baseline and history, row by row.
+"""The nightly comparison itself: a run against its baseline and history, and the night's verdict.
 
     from suite.regress.compare import nightly
     report = nightly("reports/NEW", "~/ablation-history", keep=True)   # dict; ResultsError on bad input
 
-See ``suite.regress`` for the rules (tolerances, spreads, verdict changes, timing).
+See ``suite.regress`` for the rules: exact in one environment, statistical across two, training
+cost against several nights of the same machine.
 """
 
 from __future__ import annotations
 
 import math
-from collections import Counter
 from pathlib import Path
-from statistics import fmean, stdev
+from statistics import fmean
 
+from suite.regress import cost, exact
+from suite.regress.environment import differences
 from suite.regress.history import (
     SEED_MEANS,
-    ClaimOutcome,
     Run,
-    VariantTime,
     earlier_runs,
     find_run,
-    history_runs,
     load_run,
+    read_history,
     store,
     unstorable_reason,
 )
-from suite.regress.kinds import NoteKind, RowKind
+from suite.regress.kinds import FindingKind, NoteKind, RowKind, Verdict
+from suite.regress.shift import floor_for, judge_shift
 from suite.spec.metrics import METRICS
 from suite.store.files import RESULTS_FILE, ResultsError, atomic_write_json, write_failure
 
-TIME = METRICS["time_s"]
-# "time": the name --tolerance and regress.json have always given time_s's tolerance (relative)
-TOLERANCE = {**{m: METRICS[m].tolerance for m in SEED_MEANS}, "time": TIME.tolerance}
-SPREAD_K = 3.0
+# --tolerance's names: the final metrics' shift floors, and "time", the cost's (relative) floor
+TOLERANCE = {**{m: METRICS[m].unit.shift_floor for m in SEED_MEANS}, "time": cost.STEP.tolerance}
+EXACT, STATISTICAL = "exact", "statistical"
 
 
-def _mean(values: list[float] | None) -> float | None:
-    return fmean(values) if values else None
+def _same(old: list[float], new: list[float]) -> bool:
+    return len(old) == len(new) and all(a == b or (math.isnan(a) and math.isnan(b)) for a, b in zip(old, new))
 
 
-def _spread(key: tuple, metric: str, runs: list[Run], n_now: int) -> float:
-    per_run = [r.stats[key][metric] for r in runs if r.stats.get(key, {}).get(metric)]
-    finite = [v for v in per_run if all(map(math.isfinite, v))]
-    sds = [stdev(v) for v in finite if len(v) > 1]  # pooled: three seeds alone give a shaky sd
-    # the latest run's seed count stands for the baseline's
-    seed_term = math.sqrt(fmean(s * s for s in sds) * (1 / len(finite[-1]) + 1 / max(n_now, 1))) if sds else 0.0
-    means = [fmean(v) for v in finite]
-    return max(seed_term, stdev(means) if len(means) > 1 else 0.0)
-
-
-def _status(ref, cur, allowed: float, higher: bool | None) -> str:
-    if higher is None:  # a metric without a direction cannot regress
-        raise ValueError("the nightly compares only metrics with a direction")
-    if ref is None:
-        return "NEW"
-    if cur is None:
-        return "MISSING"
-    if ref == cur:  # also two infinite losses
-        return "OK"
-    if math.isnan(cur) or math.isnan(ref):
-        return "REGRESSED" if math.isnan(cur) else "IMPROVED"
-    gain = cur - ref if higher else ref - cur
-    return "REGRESSED" if gain < -allowed else "IMPROVED" if gain > allowed else "OK"
-
-
-def _row(kind, ablation, variant, subject: dict, ref, cur, tolerance, status, **extra) -> dict:
-    """One row of the comparison; SUBJECT names what it compares: {"metric": ...} or {"claim": ...}."""
-    delta = cur - ref if isinstance(ref, float) and isinstance(cur, float) else None
+def _shift_row(kind, ablation, subject: dict, old, new, floor, higher, mode) -> dict:
+    """One row comparing per-seed values OLD and NEW; in one environment a change is at least MOVED."""
+    judged = judge_shift(old or [], new or [], floor, higher)
+    if old and new and _same(old, new):
+        judged = {**judged, "status": "OK", "p": None}
+    elif mode == EXACT and judged["status"] == "OK":
+        judged["status"] = "MOVED"
+    mean = lambda values: fmean(values) if values else None  # noqa: E731
     return dict(
         kind=kind,
         ablation=ablation,
-        variant=variant,
         **subject,
-        baseline=ref,
-        current=cur,
-        delta=delta,
-        tolerance=tolerance,
-        status=status,
-        **extra,
+        baseline=mean(old),
+        current=mean(new),
+        delta=judged["delta"],
+        tolerance=judged["allowed"],
+        p=judged["p"],
+        seeds=[len(old or ()), len(new or ())],
+        status=judged["status"],
     )
 
 
-def _one_clock(old: VariantTime | None, new: VariantTime) -> tuple[float | None, float]:
-    """Both runs' times by one clock: pytest-benchmark's mean when both have one, else duration_s."""
-    if old is not None and old.benchmark_mean_s is not None and new.benchmark_mean_s is not None:
-        return old.benchmark_mean_s, new.benchmark_mean_s
-    return (old.duration_s if old is not None else None), new.duration_s
-
-
-def _variant_rows(key: tuple[str, str], current, base, spread_runs, time_base, tol) -> list[dict]:
-    rows = []
-    for metric in SEED_MEANS:
-        ref, cur = _mean(base.stats.get(key, {}).get(metric)), _mean(current.stats.get(key, {}).get(metric))
-        n_now = len(current.stats.get(key, {}).get(metric) or ())
-        allowed = max(tol[metric], SPREAD_K * _spread(key, metric, spread_runs, n_now))
-        status = _status(ref, cur, allowed, METRICS[metric].higher_is_better)
-        rows.append(_row(RowKind.METRIC, *key, {"metric": metric}, ref, cur, allowed, status))
-    if time_base is not None and key in current.times:
-        ref, cur = _one_clock(time_base.times.get(key), current.times[key])
-        change = (cur / ref - 1 if ref > 0 else 0.0) if ref is not None else None
-        status = "NEW" if ref is None else _status(0.0, change, tol["time"], TIME.higher_is_better)
-        rows.append(
-            _row(RowKind.TIME, *key, {"metric": TIME.name}, ref, cur, tol["time"], status, relative_delta=change)
-        )
-    return rows
-
-
-def _verdict_status(ref: ClaimOutcome | None, cur: ClaimOutcome | None) -> str:
+def _verdict_status(ref, cur) -> str:
     if ref is None or cur is None:
         return "NEW" if ref is None else "MISSING"
     if ref.outcome == cur.outcome:
         return "OK"
     if ref.asserted and cur.asserted:
-        return "REGRESSED" if cur[0] == "FAIL" else "IMPROVED"
+        return "REGRESSED" if cur.outcome == "FAIL" else "IMPROVED"
     return "CHANGED"
 
 
-def compare(
-    current: Run, earlier: list[Run], base: Run | None, time_base: Run | None, tolerance: dict | None = None
-) -> dict:
-    """The machine-readable comparison: rows, counts, and the trend over EARLIER plus CURRENT."""
-    tol = {**TOLERANCE, **(tolerance or {})}
-    ref = base or Run(Path(), "", "", "", "", [], (), (), {}, {}, {})
-    spread_runs = earlier if base is None or base.run_id in {r.run_id for r in earlier} else [*earlier, base]
+def _rows(current: Run, base: Run, mode: str, tol: dict) -> list[dict]:
     rows = []
     for name in current.ablations:
-        keys = [k for k in dict.fromkeys([*current.stats, *ref.stats]) if k[0] == name]
-        for key in keys:
-            rows += _variant_rows(key, current, ref, spread_runs, time_base, tol)
-        for key in dict.fromkeys(k for k in [*current.verdicts, *ref.verdicts] if k[0] == name):
-            old, new = ref.verdicts.get(key), current.verdicts.get(key)
-            outcomes = (old and old.outcome, new and new.outcome)
-            rows.append(_row(RowKind.CLAIM, name, "-", {"claim": key[1]}, *outcomes, None, _verdict_status(old, new)))
-    notes = [
-        _note(NoteKind.ABLATION_MISSING, f"not in this run, not compared: {n}", ablation=n)
-        for n in ref.ablations
-        if n not in current.ablations
-    ]
-    if time_base is None:
-        notes.append(
-            _note(NoteKind.TIME_NOT_COMPARED, "time not compared: no earlier run of this profile on this machine")
+        for key in dict.fromkeys(k for k in [*current.stats, *base.stats] if k[0] == name):
+            for metric in SEED_MEANS:
+                old, new = base.stats.get(key, {}).get(metric), current.stats.get(key, {}).get(metric)
+                higher = METRICS[metric].higher_is_better
+                subject = {"variant": key[1], "metric": metric}
+                rows.append(_shift_row(RowKind.METRIC, name, subject, old, new, tol[metric], higher, mode))
+        for key in dict.fromkeys(k for k in [*current.claims, *base.claims] if k[0] == name):
+            old, new = base.claims.get(key), current.claims.get(key)
+            either = new or old
+            assert either is not None  # the key came from one of them
+            higher = either.higher_is_better
+            if higher is None and either.middle is not None and old and new:  # a band: away from its middle is worse
+                higher = fmean(old.per_seed) < either.middle
+            floor = floor_for(METRICS[either.metric].unit, (old or either).per_seed, either.relative)
+            subject = {"variant": "-", "claim": key[1], "metric": either.metric}
+            values = (old and old.per_seed, new and new.per_seed)
+            rows.append(_shift_row(RowKind.STATISTIC, name, subject, *values, floor, higher, mode))
+            ref, cur = base.verdicts.get(key), current.verdicts.get(key)
+            rows.append(
+                dict(
+                    kind=RowKind.CLAIM,
+                    ablation=name,
+                    variant="-",
+                    claim=key[1],
+                    baseline=ref and ref.outcome,
+                    current=cur and cur.outcome,
+                    delta=None,
+                    tolerance=None,
+                    status=_verdict_status(ref, cur),
+                )
+            )
+    return rows
+
+
+def _row_text(row: dict) -> str:
+    if row["kind"] == RowKind.CLAIM:
+        return f"{row['ablation']} claim “{row['claim']}”: {row['baseline']} → {row['current']}"
+    if row["kind"] == RowKind.TIME:
+        return (
+            f"{row['ablation']}/{row['variant']} µs per run-step {row['baseline']:.0f} → {row['current']:.0f}"
+            f" ({row['relative_delta']:+.0%}; allowed +{row['tolerance']:.0%}"
+            f" over the median of {row['nights']} nights)"
         )
-    counts = Counter(row["status"] for row in rows)
+    what = f"{row['variant']} {row['metric']}"
+    if row["kind"] == RowKind.STATISTIC:
+        what = f"claim “{row['claim']}” statistic"
+    if row["delta"] is None:
+        return f"{row['ablation']} {what}: {row['baseline']} → {row['current']}"
+    p = f", Welch p = {row['p']:.2g}" if row.get("p") is not None else ""
+    return (
+        f"{row['ablation']} {what}: {row['baseline']:.4g} → {row['current']:.4g}"
+        f" ({row['delta']:+.4g}; noise up to ±{row['tolerance']:.2g}{p})"
+    )
+
+
+def _findings(rows: list[dict], moved: list[exact.Moved], mode: str) -> list[dict]:
+    found = []
+    if mode == EXACT and moved:
+        subjects = {(m.ablation, m.subject) for m in moved}
+        text = (
+            f"changed in the same environment: {len(moved)} stored values moved in {len(subjects)} variants "
+            f"and claims; first {moved[0].text()}"
+        )
+        found.append(
+            {"kind": FindingKind.CHANGED_SAME_ENVIRONMENT, "fails": True, "count": len(moved), "text": text}
+            | {"first": {**moved[0]._asdict()}}
+        )
+    order = {"REGRESSED": FindingKind.REGRESSED, "IMPROVED": FindingKind.SHIFTED, "SHIFTED": FindingKind.SHIFTED}
+    order["CHANGED"] = FindingKind.CHANGED
+    for kind in (FindingKind.REGRESSED, FindingKind.SHIFTED, FindingKind.CHANGED):
+        for index, row in enumerate(rows):
+            if order.get(row["status"]) == kind:
+                text = f"{row['status']}: {_row_text(row)}"
+                found.append({"kind": kind, "fails": kind == FindingKind.REGRESSED, "row": index, "text": text})
+    return found
+
+
+def compare(
+    current: Run,
+    earlier: list[Run],
+    base: Run | None,
+    tolerance: dict | None = None,
+    *,
+    statistical: bool = False,
+    accept: str | None = None,
+) -> dict:
+    """The machine-readable comparison: verdict, findings, rows, notes, and the trend."""
+    tol = {**TOLERANCE, **(tolerance or {})}
+    notes: list[dict] = []
+    if base is None:
+        mode, rows, moved = None, [], []
+    else:
+        changed_env = differences(base.environment, current.environment)
+        mode = STATISTICAL if changed_env or statistical else EXACT
+        if changed_env:
+            text = "environment changed, compared statistically: " + "; ".join(changed_env)
+            notes.append({"kind": NoteKind.ENVIRONMENT, "differences": changed_env, "text": text})
+        rows = _rows(current, base, mode, tol)
+        moved = exact.moved(base.values, current.values)
+        notes += [
+            {"kind": NoteKind.ABLATION_MISSING, "ablation": n, "text": f"not in this run, not compared: {n}"}
+            for n in base.ablations
+            if n not in current.ablations
+        ]
+    time_runs = earlier if base is None or base in earlier else [*earlier, base]
+    time_rows, time_notes = cost.compare_costs(current, time_runs, tol["time"])
+    rows, notes = rows + time_rows, notes + time_notes
+    findings = _findings(rows, moved, mode or "")
+    failed = any(f["fails"] for f in findings)
+    verdict = Verdict.FIRST if base is None else Verdict.FAIL if failed else Verdict.PASS
+    if failed and accept:
+        verdict = Verdict.ACCEPTED
+        findings.append({"kind": FindingKind.ACCEPTED, "fails": False, "reason": accept, "text": f"accepted: {accept}"})
+    counts: dict[str, int] = {}
+    for row in rows:
+        counts[row["status"]] = counts.get(row["status"], 0) + 1
     return {
+        "verdict": verdict,
+        "mode": mode,
+        "headline": _headline(verdict, mode, findings, counts, moved),
+        "findings": findings,
         "current": _describe(current),
         "baseline": base and _describe(base),
-        "time_baseline": time_base and _describe(time_base),
+        "time_baseline": time_rows and {"nights": max(r["nights"] for r in time_rows)} or None,
         "tolerance": tol,
-        "spread_k": SPREAD_K,
         "rows": rows,
-        "counts": dict(counts),
-        "regressed": counts["REGRESSED"] > 0,
+        "counts": counts,
+        "regressed": verdict == Verdict.FAIL,
         "notes": notes,
         "trend": _trend(current, earlier),
     }
 
 
-def _note(kind: str, text: str, **subject) -> dict:
-    """A note of the comparison: its kind and subject for a program, its text for a person."""
-    return {"kind": kind, **subject, "text": text}
+def _headline(verdict: str, mode: str | None, findings: list[dict], counts: dict, moved: list) -> list[str]:
+    """What a person reads first: the verdict, then each finding, then the OK rows as a count."""
+    ok = counts.get("OK", 0)
+    if verdict == Verdict.FIRST:
+        return ["FIRST NIGHT: no earlier complete run of this profile, nothing compared"]
+    how = "every stored value repeats exactly" if mode == EXACT and not moved else f"compared {mode}ly"
+    first = {
+        Verdict.PASS: f"PASS: {how}",
+        Verdict.FAIL: "FAIL",
+        Verdict.ACCEPTED: "ACCEPTED (failed, accepted as intended)",
+    }[verdict]
+    return [first, *(f["text"] for f in findings), f"{ok} comparisons OK"]
 
 
 def _describe(run: Run) -> dict:
@@ -168,62 +228,98 @@ def _describe(run: Run) -> dict:
         "device": run.device,
         "profile": run.profile[0],
         "path": str(run.path),
+        "environment": run.environment,
+        "loaded": run.loaded,
     }
 
 
 def _trend(current: Run, earlier: list[Run]) -> dict:
     """Per ablation, variant and key metric: the series over the history, oldest first, then now;
-    None where a run lacks the variant, and time only for runs of this machine."""
+    None where a run lacks the variant, and the cost per step only for runs of this machine."""
     runs = [*earlier, current]
     series: dict = {}
     for key in current.stats:
-        values = {m: [_mean(r.stats.get(key, {}).get(m)) for r in runs] for m in SEED_MEANS}
-        values[TIME.name] = [
-            r.times[key].duration_s if key in r.times and r.machine == current.machine else None for r in runs
-        ]  # duration_s: every run has one
+        values = {m: [fmean(v) if (v := r.stats.get(key, {}).get(m)) else None for r in runs] for m in SEED_MEANS}
+        values[cost.STEP.name] = [cost._cost(r.costs.get(key)) if r.machine == current.machine else None for r in runs]
         series.setdefault(key[0], {})[key[1]] = values
     return {"runs": [{**_describe(r), "same_machine": r.machine == current.machine} for r in runs], "series": series}
 
 
 def check(
-    current: Run, history: Path, baseline: str | None = None, tolerance: dict | None = None, create: bool = False
+    current: Run,
+    history: Path,
+    baseline: str | None = None,
+    tolerance: dict | None = None,
+    create: bool = False,
+    *,
+    statistical: bool = False,
+    accept: str | None = None,
 ) -> dict:
-    """Find the baseline(s) for CURRENT in HISTORY and compare; ResultsError on bad input."""
+    """Find the baseline for CURRENT in HISTORY and compare; ResultsError on bad input."""
     if not (history.is_dir() or create):  # a typo would otherwise pass as "first night"
         raise ResultsError(f"no history folder at {history}")
-    runs = history_runs(history, exclude=current.run_id) if history.is_dir() else []
+    runs, skipped = read_history(history) if history.is_dir() else ([], [])
+    single = (history / RESULTS_FILE).is_file()
+    for run in runs:
+        if run.run_id == current.run_id and not (single and baseline is None):
+            raise ResultsError(
+                f"run {current.run_id} is already in the history at {run.path}: a night is compared "
+                "and stored once (give tonight's run another id)"
+            )
     earlier = earlier_runs(current, runs)
-    if baseline is None and (history / RESULTS_FILE).is_file() and runs:
+    if baseline is None and single and runs:
         baseline = str(history)  # a single results folder is an explicit baseline
-    if baseline is None:
-        same_machine = [r for r in earlier if r.machine == current.machine]
-        return compare(
-            current, earlier, earlier[-1] if earlier else None, same_machine[-1] if same_machine else None, tolerance
-        )
-    base = load_run(baseline) if (Path(baseline) / RESULTS_FILE).is_file() else find_run(baseline, runs)
-    if base.profile != current.profile:
-        raise ResultsError(
-            f"baseline {base.run_id} is profile {base.profile}, {current.run_id} is "
-            f"{current.profile}: only runs of one profile are compared"
-        )
-    return compare(current, earlier, base, base if base.machine == current.machine else None, tolerance)
+    base = None
+    if baseline is not None:
+        base = load_run(baseline) if (Path(baseline) / RESULTS_FILE).is_file() else find_run(baseline, runs)
+        if base.profile != current.profile:
+            raise ResultsError(
+                f"baseline {base.run_id} is profile {base.profile}, {current.run_id} is "
+                f"{current.profile}: only runs of one profile are compared"
+            )
+    elif earlier:
+        base = earlier[-1]
+    report = compare(current, earlier, base, tolerance, statistical=statistical, accept=accept)
+    report["notes"] += [{"kind": NoteKind.SKIPPED_FILE, "text": text} for text in skipped]
+    return report
 
 
 def nightly(
-    run_dir, history, baseline: str | None = None, tolerance: dict | None = None, *, keep: bool = False, json_path=None
+    run_dir,
+    history,
+    baseline: str | None = None,
+    tolerance: dict | None = None,
+    *,
+    keep: bool = False,
+    json_path=None,
+    accept: str | None = None,
+    statistical: bool = False,
 ) -> dict:
-    """Compare RUN_DIR with HISTORY, then (KEEP) store it if complete and write the JSON; for the
-    CLI and the pytest plugin alike. Raises ResultsError."""
+    """Compare RUN_DIR with HISTORY, then (KEEP) store it if it is complete and did not fail (or
+    the failure was accepted), and write the JSON; for the CLI and the pytest plugin alike.
+    Raises ResultsError."""
     current = load_run(run_dir)
-    report = check(current, Path(history), baseline, tolerance, create=keep)
+    report = check(current, Path(history), baseline, tolerance, create=keep, statistical=statistical, accept=accept)
     report["stored"] = None
-    if keep and current.status == "complete":
-        report["stored"] = str(store(current.path, history))
-    elif keep:
-        why = f"not stored: {unstorable_reason(current)}"
-        report["notes"].append(
-            _note(NoteKind.NOT_STORED, why, run_id=current.run_id, status=current.status, error=current.error)
-        )
+    if keep:
+        why = None
+        if current.status != "complete":
+            why = f"not stored: {unstorable_reason(current)}"
+        elif report["verdict"] == Verdict.FAIL:
+            why = "not stored: the night failed; if the change is intended, accept it: --accept REASON"
+        if why is None:
+            accepted = {"reason": accept, "findings": report["findings"]} if accept else None
+            report["stored"] = str(store(current, history, accepted=accepted))
+        else:
+            report["notes"].append(
+                {
+                    "kind": NoteKind.NOT_STORED,
+                    "run_id": current.run_id,
+                    "status": current.status,
+                    "error": current.error,
+                    "text": why,
+                }
+            )
     if json_path:
         try:
             atomic_write_json(json_path, report)

@@ -1,8 +1,9 @@
-"""The history of nightly runs: a results folder reduced to what is compared, and storing one.
+"""The history of nightly runs: a results folder reduced to what is compared, reading and storing one.
 
-    from suite.regress.history import load_run, store
-    run = load_run("reports/20261126-221500")      # Run; ResultsError on a bad file
-    store(run.path, "~/ablation-history")            # only complete runs
+    from suite.regress.history import load_run, read_history, store
+    run = load_run("reports/20261126-221500")        # Run; ResultsError on a bad file
+    runs, skipped = read_history(Path("~/ablation-history"))   # skipped: warnings, one line each
+    store(run, "~/ablation-history", accepted="new trainer")   # refuses an id already stored
 
 See ``suite.regress`` for what is compared and docs/nightly.md for the layout of a history.
 """
@@ -12,29 +13,38 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
 import tempfile
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
-from suite.spec.metrics import COMPARED, metric_value
-from suite.store.files import BENCHMARK_FILE, RESULTS_FILE, ResultsError, umask
-from suite.store.results import load_results, read_benchmark
+from suite.regress import cost, environment, exact
+from suite.spec.metrics import COMPARED
+from suite.store.files import BENCHMARK_FILE, RESULTS_FILE, ResultsError, atomic_write_json, read_json, umask
+from suite.store.records import SCHEMA
+from suite.store.results import load_results
 
-SEED_MEANS = tuple(m.name for m in COMPARED if m.of_runs)  # compared as means over seeds; time per variant
+SEED_MEANS = tuple(m.name for m in COMPARED if m.of_runs)  # final metrics compared per seed
+ACCEPTED_FILE = "accepted.json"  # beside a stored run accepted with --accept: why, and what it changed
 BAD = (KeyError, TypeError, IndexError, ValueError, AttributeError)  # what a wrongly shaped file raises
-
-
-class VariantTime(NamedTuple):
-    """How long a variant trained, by both clocks: a comparison uses one clock for both runs."""
-
-    benchmark_mean_s: float | None  # pytest-benchmark's mean, when benchmark.json has the variant
-    duration_s: float  # results.json's: every run has one
 
 
 class ClaimOutcome(NamedTuple):
     outcome: str  # PASS, FAIL, REPRODUCED, NOT REPRODUCED, ...
     asserted: bool  # an asserted claim's flip fails the nightly; a reported one's is only CHANGED
+
+
+class ClaimStatistic(NamedTuple):
+    """What a claim measured on each seed (its verdict's ``per_seed``) and which way is worse."""
+
+    metric: str  # the metric the statistic reads (its unit gives the shift floor)
+    per_seed: list[float]
+    higher_is_better: bool | None  # from the claim's bound: at_least only → True, at_most only → False
+    relative: bool  # a ratio to the baseline variant's value
+    middle: float | None  # a claim with both bounds: the middle of its band (away from it is worse)
 
 
 @dataclass
@@ -48,22 +58,26 @@ class Run:
     device: str
     ablations: list  # the names the run selected, even those that trained nothing
     profile: tuple  # name, train_size, val_size: the same name with other sizes is another profile
-    machine: tuple  # device type, cpu, cpu_count, gpu
+    environment: dict  # suite.regress.environment.fingerprint: equal → every value must repeat
+    machine: tuple  # suite.regress.environment.speed_machine: equal → times are comparable
+    loaded: str | None  # why this run's times say nothing (another job held the CPUs), or None
     stats: dict  # (ablation, variant) -> {metric: [final value per seed]}
-    times: dict  # (ablation, variant) -> VariantTime
+    claims: dict  # (ablation, claim text) -> ClaimStatistic
     verdicts: dict  # (ablation, claim text) -> ClaimOutcome
+    values: dict  # every stored per-seed value, in the file's order (suite.regress.exact)
+    costs: dict  # (ablation, variant) -> µs per run-step of its trained runs; [] where all were served
     error: str | None = None  # why the run ended with status "error"
+    accepted: dict | None = None  # a stored run's acceptance: {"reason", "changed"}
 
 
 def load_run(folder: str | os.PathLike) -> Run:
     path = Path(folder)
     path = path.parent if path.name == RESULTS_FILE else path
     data = load_results(path)
-    bench = read_benchmark(path) or {}
     try:
-        profile, machine, device = data["profile"], data["machine"] or {}, str(data.get("device", "?"))
-        if not isinstance(profile, dict):
-            profile = {"name": str(profile)}
+        profile = data["profile"]
+        device = str(data.get("device", "?"))
+        accepted = read_json(path / ACCEPTED_FILE) if (path / ACCEPTED_FILE).is_file() else None
         return Run(
             path,
             str(data["run_id"]),
@@ -72,28 +86,43 @@ def load_run(folder: str | os.PathLike) -> Run:
             device,
             list(data["ablations"]),
             (profile["name"], profile.get("train_size"), profile.get("val_size")),
-            (device.split(":")[0], machine.get("cpu"), machine.get("cpu_count"), machine.get("gpu")),
-            *_extract(data["ablations"], bench),
+            environment.fingerprint(data),
+            environment.speed_machine(data),
+            environment.loaded(data),
+            *_extract(data["ablations"]),
+            exact.values(data["ablations"]),
+            cost.per_variant(data),
             error=data.get("error"),
+            accepted=accepted,
         )
     except BAD as exc:
         raise ResultsError(f"malformed results file {path / RESULTS_FILE}: {type(exc).__name__} {exc}") from None
 
 
-def _extract(ablations: dict, bench: dict) -> tuple[dict, dict, dict]:
-    stats, times, verdicts = {}, {}, {}
+def _extract(ablations: dict) -> tuple[dict, dict, dict]:
+    from suite.spec.metrics import metric_value  # the registry's reading of a run, as claims read it
+
+    stats, claims, verdicts = {}, {}, {}
     for name, entry in ablations.items():
         for variant, record in entry["variants"].items():
             stats[name, variant] = {m: [metric_value(run, m) for run in record["runs"]] for m in SEED_MEANS}
-            times[name, variant] = VariantTime(bench.get((name, variant)), float(record["duration_s"]))
+        bounds = {claim["text"]: claim for claim in entry["claims"]}
         for verdict in entry["verdicts"]:
+            claim = bounds[verdict["claim"]]
+            low, high = claim.get("at_least"), claim.get("at_most")
+            direction = None if (low is None) == (high is None) else low is not None
+            middle = (low + high) / 2 if low is not None and high is not None else None
+            claims[name, verdict["claim"]] = ClaimStatistic(
+                claim["metric"], list(verdict["per_seed"]), direction, bool(claim.get("relative")), middle
+            )
             verdicts[name, verdict["claim"]] = ClaimOutcome(verdict["outcome"], bool(verdict["asserted"]))
-    return stats, times, verdicts
+    return stats, claims, verdicts
 
 
-def history_runs(history: Path, exclude: str = "") -> list[Run]:
-    """Every results folder under HISTORY (or HISTORY itself) but run EXCLUDE. Hidden folders are
-    store()'s unfinished copies."""
+def read_history(history: Path) -> tuple[list[Run], list[str]]:
+    """Every stored run under HISTORY (or HISTORY itself, a results folder), and one warning per
+    results file of another schema, which is skipped (a newer version wrote it). Hidden folders are
+    store()'s unfinished copies. Two stored runs with one id: ResultsError naming both."""
     if (history / RESULTS_FILE).is_file():
         found = [history / RESULTS_FILE]
     else:
@@ -102,7 +131,30 @@ def history_runs(history: Path, exclude: str = "") -> list[Run]:
             for p in history.rglob(RESULTS_FILE)
             if not any(part.startswith(".") for part in p.relative_to(history).parts)
         )
-    return [run for run in map(load_run, found) if run.run_id != exclude]
+    runs: list[Run] = []
+    skipped: list[str] = []
+    where: dict[str, Path] = {}
+    for path in found:
+        schema = _schema(path)
+        if schema != SCHEMA:
+            skipped.append(f"skipped {path}: schema {schema}, this version reads {SCHEMA}")
+            continue
+        run = load_run(path)
+        if run.run_id in where:
+            raise ResultsError(f"run id {run.run_id} is stored twice in the history: {where[run.run_id]} and {path}")
+        where[run.run_id] = path
+        runs.append(run)
+    return runs, skipped
+
+
+def _schema(path: Path):
+    data = read_json(path)
+    return data.get("schema") if isinstance(data, dict) else None
+
+
+def history_runs(history: Path) -> list[Run]:
+    """The stored runs alone (read_history without its warnings)."""
+    return read_history(history)[0]
 
 
 def earlier_runs(current: Run, runs: list[Run]) -> list[Run]:
@@ -130,30 +182,67 @@ def find_run(run_id: str, runs: list[Run]) -> Run:
     raise ResultsError(f"no baseline run {run_id!r}: neither a results folder nor a run id in the history")
 
 
-def store(run_dir: str | os.PathLike, history_dir: str | os.PathLike) -> Path:
-    """Copy a complete run to HISTORY/<profile>-<device>/<run_id>/ (results.json, benchmark.json).
+class Interrupted(Exception):
+    """SIGTERM arrived while a run was being stored."""
 
-    Copied into a hidden folder, then renamed: a reader never sees half a run."""
-    run = load_run(run_dir)
+
+@contextmanager
+def _sigterm_raises():
+    """SIGTERM during a store raises Interrupted (so the staging copy is removed) instead of
+    killing the process half-way; only the main thread can set a handler."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum, frame):
+        raise Interrupted
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def store(run: Run | str | os.PathLike, history_dir: str | os.PathLike, accepted: dict | None = None) -> Path:
+    """Copy a complete RUN to HISTORY/<profile>-<device>/<run_id>/ (results.json, benchmark.json,
+    and accepted.json when ACCEPTED). A run id already in the history is refused, never replaced.
+
+    Crash-safe: the copy is made in a hidden folder beside the destination and renamed into place
+    in one step, so a reader sees the previous history until the new run is complete; a store
+    killed before the rename leaves a hidden folder that readers skip and the next store removes.
+    """
+    run = run if isinstance(run, Run) else load_run(run)
     if run.status != "complete":
         raise ResultsError(f"not stored: {unstorable_reason(run)}")
-    dest = Path(history_dir) / f"{_slug(run.profile[0])}-{_slug(run.device)}" / _slug(run.run_id)
+    history = Path(history_dir)
+    if history.is_dir():
+        stored = {r.run_id: r.path for r in read_history(history)[0]}
+        if run.run_id in stored:
+            raise ResultsError(f"not stored: run {run.run_id} is already in the history at {stored[run.run_id]}")
+    dest = history / f"{_slug(run.profile[0])}-{_slug(run.device)}" / _slug(run.run_id)
+    staging = None
     try:
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(dir=dest.parent, prefix=f".{dest.name}."))
-        staging.chmod(0o777 & ~umask())  # mkdtemp's 0700 would hide the history from a shared CI account
-        for name in (RESULTS_FILE, BENCHMARK_FILE):
-            if (run.path / name).is_file():
-                shutil.copy2(run.path / name, staging / name)
-        if dest.exists():  # storing a run again replaces its copy
-            old = Path(tempfile.mkdtemp(dir=dest.parent, prefix=f".{dest.name}.old."))
-            os.rename(dest, old / "run")
-            os.rename(staging, dest)
-            shutil.rmtree(old)
-        else:
-            os.rename(staging, dest)
+        with _sigterm_raises():
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            for leftover in dest.parent.glob(f".{dest.name}.*"):  # a store killed before its rename
+                shutil.rmtree(leftover, ignore_errors=True)
+            staging = Path(tempfile.mkdtemp(dir=dest.parent, prefix=f".{dest.name}."))
+            staging.chmod(0o777 & ~umask())  # mkdtemp's 0700 would hide the history from a shared CI account
+            for name in (RESULTS_FILE, BENCHMARK_FILE):
+                if (run.path / name).is_file():
+                    shutil.copy2(run.path / name, staging / name)
+            if accepted:
+                atomic_write_json(staging / ACCEPTED_FILE, accepted)
+            os.rename(staging, dest)  # fails, rather than merging, where dest appeared meanwhile
+            staging = None
+    except Interrupted:
+        raise ResultsError(f"not stored: interrupted by SIGTERM; the history at {history} is as before") from None
     except OSError as exc:
-        raise ResultsError(f"cannot store {run.path} in {history_dir}: {exc}") from None
+        raise ResultsError(f"cannot store {run.path} in {history}: {exc}") from None
+    finally:
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
     return dest
 
 

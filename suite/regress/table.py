@@ -1,4 +1,12 @@
-"""The regression comparison as a text table for the terminal (see ``suite.regress``)."""
+"""The regression comparison for the terminal: the answer first, then the rows that are not OK.
+
+    print(format_table(report))      # report: suite.regress.nightly's dict
+
+The first line is the verdict (PASS, FAIL, ACCEPTED, FIRST NIGHT); each finding follows on its
+own line (what changed in the same environment, what regressed, what moved beyond noise the
+other way), then a table of every row that is not OK with claims' full texts, the notes, and
+the OK rows as a count. ``--verbose`` (the CLI's) lists the OK rows too.
+"""
 
 from __future__ import annotations
 
@@ -7,38 +15,34 @@ from suite.spec.metrics import METRICS
 from suite.spec.numfmt import cell, share
 
 
-def format_table(report: dict) -> str:
-    cur, base, timed = report["current"], report["baseline"], report["time_baseline"]
-    lines = [
-        f"current:  {cur['run_id']} ({cur['profile']}, {cur['device']}, started {cur['started']})",
-        f"baseline: {base['run_id']} (started {base['started']})"
-        if base
-        else "baseline: none - no earlier run of this profile, every row is NEW",
-    ]
-    if timed:
-        lines.append(f"time vs:  {timed['run_id']} (same machine)")
-    header = ("ablation", "variant", "metric", "baseline", "current", "delta", "tolerance", "status")
-    table = [header] + [
-        (r["ablation"], r["variant"], _short(_compared(r)), *_cells(r), r["status"]) for r in report["rows"]
-    ]
-    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
-    lines += ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in table]
+def format_table(report: dict, verbose: bool = False) -> str:
+    cur, base = report["current"], report["baseline"]
+    lines = [*report["headline"][:1], *(f"  {line}" for line in report["headline"][1:])]
+    lines.append(f"current:  {cur['run_id']} ({cur['profile']}, {cur['device']}, started {cur['started']})")
+    if base:
+        lines.append(f"baseline: {base['run_id']} (started {base['started']}), compared {report['mode']}ly")
+    shown = [r for r in report["rows"] if verbose or r["status"] != "OK"]
+    if shown:
+        header = ("ablation", "variant", "compared", "baseline", "current", "delta", "allowed", "status")
+        table = [header] + [(r["ablation"], r["variant"], _compared(r), *_cells(r), r["status"]) for r in shown]
+        widths = [max(len(row[i]) for row in table) for i in range(len(header) - 1)] + [0]
+        lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in table]
     lines += [f"note: {note['text']}" for note in report["notes"]]
     lines += [f"stored: {report['stored']}"] if report.get("stored") else []
     lines.append(", ".join(f"{n} {s}" for s, n in sorted(report["counts"].items())) or "nothing compared")
     return "\n".join(lines)
 
 
-def _short(text: str, width: int = 56) -> str:  # a claim's full text is in the JSON
-    return text if len(text) <= width else text[: width - 1] + "…"
-
-
 def _compared(row: dict) -> str:
-    return f"claim: {row['claim']}" if row["kind"] == RowKind.CLAIM else row["metric"]
+    if row["kind"] == RowKind.CLAIM:
+        return f"claim: {row['claim']}"  # in full: the claim is the finding
+    if row["kind"] == RowKind.STATISTIC:
+        return f"statistic of: {row['claim']}"
+    return row["metric"]
 
 
 def _cells(row: dict) -> tuple[str, ...]:
-    unit = METRICS[row["metric"]].unit if row["kind"] != RowKind.CLAIM else None
+    unit = METRICS[row["metric"]].unit if row["kind"] in (RowKind.METRIC, RowKind.TIME) else None
     if unit is not None and unit.relative:  # the change and its tolerance are shares of the baseline
         return (
             cell(row["baseline"], unit.abbreviation),

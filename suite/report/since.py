@@ -16,19 +16,19 @@ import math
 from pathlib import Path
 from typing import Any
 
-from suite.regress.kinds import NoteKind, RowKind
+from suite.regress.kinds import FindingKind, NoteKind, RowKind, Verdict
 from suite.report import fmt
-from suite.report.sections import OUTCOME_CLASS
+from suite.report.since_rows import STATUSES, Names, heading, kind_of, number, shaped_row
 from suite.spec.metrics import COMPARED, METRICS
 from suite.store.files import ResultsError, read_json
 
 REGRESS_FILE = "regress.json"
-STATUSES = ("REGRESSED", "IMPROVED", "CHANGED", "MISSING", "NEW", "OK")  # also the order of the table
-STATUS_CLASS = {"REGRESSED": "regressed", "IMPROVED": "improved", "OK": "ok"}  # the rest: neutral
 OVERVIEW_COLUMNS = [m.name for m in COMPARED]  # the compact table's cells per variant, in the registry's order
 TREND_METRIC = METRICS["val_acc"]  # what the trend figure draws over the stored runs
 OTHER_WORDS = {
+    "MOVED": ("value moved within noise", "values moved within noise"),
     "IMPROVED": ("improvement", "improvements"),
+    "SHIFTED": ("shift beyond noise", "shifts beyond noise"),
     "CHANGED": ("reported claim changed", "reported claims changed"),
     "MISSING": ("comparison missing from this run", "comparisons missing from this run"),
     "NEW": ("new comparison", "new comparisons"),
@@ -37,50 +37,13 @@ TREND_RUNS = 20  # the trend shows this run and at most 19 before it: older nigh
 BAD = (KeyError, TypeError, ValueError, IndexError, AttributeError)
 
 
-def _number(value) -> float | None:
-    """A value of regress.json: a number, None, or (as read_json restores them) nan/inf."""
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ValueError(f"not a number: {value!r}")
-    return float(value)
-
-
-def _change(row: dict, metric) -> str:
-    """The change in the metric's unit: pp for accuracies, relative for time, plain for a loss."""
-    return fmt.metric_change(metric, _number(row.get("relative_delta" if metric.unit.relative else "delta")))
-
-
-class _Names:
-    """Ablation titles and variant rows of the report's sections, for the names regress.json uses."""
-
-    def __init__(self, sections: list[dict]):
-        self.sections = {s["name"]: s for s in sections}
-        self.variants = {(s["name"], v["name"]): v for s in sections for v in s["variants"]}
-        self.extra: list[dict] = []  # variants the comparison knows and this run's sections do not
-
-    def section(self, name: str) -> dict:
-        section = self.sections.get(name)
-        if section is None:
-            return {"name": name, "title": name, "number": None, "anchor": None}
-        return section
-
-    def variant(self, ablation: str, name: str) -> dict:
-        key = (ablation, name)
-        if key not in self.variants:  # e.g. MISSING: a variant the baseline had and this version dropped
-            known = [v for (a, _), v in self.variants.items() if a == ablation]
-            self.variants[key] = {"name": name, "label": name, "index": len(known)}
-            self.extra.append(self.variants[key])
-        return self.variants[key]
-
-
-def _notes(notes: list, names: _Names) -> list[str]:
+def _notes(notes: list, names: Names) -> list[str]:
     """The comparison's notes for a reader: the ablations not in this run on one line, 'not in this
     run, not compared: Depth, Dropout', where the first of them was; any other note as its text."""
     lines: list[str | None] = []
     missing: list[str] = []
     for note in notes:
-        kind = _kind(note)
+        kind = kind_of(note)
         if kind == NoteKind.TIME_NOT_COMPARED:  # the "Training time against" line says it already
             continue
         if kind == NoteKind.ABLATION_MISSING:
@@ -90,69 +53,6 @@ def _notes(notes: list, names: _Names) -> list[str]:
         else:
             lines.append(str(note["text"]))
     return [f"not in this run, not compared: {', '.join(missing)}" if line is None else line for line in lines]
-
-
-def _kind(item) -> str:
-    """The kind of a row or note; one line for a file written before they had one."""
-    if not isinstance(item, dict) or "kind" not in item:
-        raise ValueError(
-            "no kind in a row or note: written before regress.json had kinds; write it again with "
-            "python -m suite.regress RUN --history HISTORY --json RUN/regress.json"
-        )
-    return str(item["kind"])
-
-
-def _heading(section: dict) -> str:
-    return f"2.{section['number']} {section['title']}" if section.get("number") else section["title"]
-
-
-def _row(row: dict, names: _Names) -> dict:
-    kind, status = _kind(row), row["status"]
-    if status not in STATUSES:
-        raise ValueError(f"unknown status {status!r}")
-    section = names.section(str(row["ablation"]))
-    out = {
-        "section": section,
-        "heading": _heading(section),
-        "status": status,
-        "status_class": STATUS_CLASS.get(status, "neutral"),
-        "kind": kind,
-    }
-    if kind == RowKind.CLAIM:
-        old, new = row["baseline"], row["current"]
-        for verdict in (old, new):
-            if verdict is not None and not isinstance(verdict, str):
-                raise ValueError(f"not a verdict: {verdict!r}")
-        claim = str(row["claim"])
-        out.update(
-            metric=None,
-            claim=claim,
-            variant=None,
-            what=claim,
-            baseline={"text": old, "cls": OUTCOME_CLASS.get(old, "not-run")} if old else None,
-            current={"text": new, "cls": OUTCOME_CLASS.get(new, "not-run")} if new else None,
-            change=fmt.MISSING,
-            allowed=fmt.MISSING,
-        )
-        return out
-    if kind not in (RowKind.METRIC, RowKind.TIME):
-        raise ValueError(f"unknown row kind {kind!r}")
-    metric = METRICS.get(str(row["metric"]))
-    if metric is None or metric.tolerance is None:
-        raise ValueError(f"unknown metric {row['metric']!r}")
-    base, cur = _number(row["baseline"]), _number(row["current"])
-    out.update(
-        metric=metric.name,
-        variant=names.variant(section["name"], str(row["variant"])),
-        what=metric.label,
-        baseline_value=base,
-        current_value=cur,
-        baseline=fmt.metric_value(metric, base),
-        current=fmt.metric_value(metric, cur),
-        change=_change(row, metric),
-        allowed=fmt.metric_tolerance(metric, _number(row.get("tolerance"))),
-    )
-    return out
 
 
 def _run(run: dict | None) -> dict | None:
@@ -172,6 +72,8 @@ def _plural(count: int, word: str, plural: str | None = None) -> str:
 
 def _finding(row: dict) -> str:
     """A changed row in words: 'Scaling the input, “pixels / 255”: validation accuracy 71.8 % → 66.1 % (...)'."""
+    if row["kind"] == RowKind.STATISTIC:
+        return f"{row['section']['title']}, {row['what'].lower()}: {row['baseline']} → {row['current']}"
     if row["kind"] == RowKind.CLAIM:
         old = row["baseline"]["text"] if row["baseline"] else "absent"
         new = row["current"]["text"] if row["current"] else "absent"
@@ -183,8 +85,15 @@ def _finding(row: dict) -> str:
     )
 
 
-def reading(rows: list[dict], baseline: dict | None, profile: str) -> str:
-    """The section's first line: what changed since which run."""
+VERDICT_WORDS = {
+    Verdict.PASS: "Passed",
+    Verdict.FAIL: "Failed",
+    Verdict.ACCEPTED: "Failed, and accepted as intended,",
+}
+
+
+def reading(rows: list[dict], baseline: dict | None, profile: str, verdict: str = Verdict.PASS, mode=None) -> str:
+    """The section's first line: the night's verdict since which run, then what changed."""
     if baseline is None:
         return (
             f"No baseline: this is the first complete run of the {profile} profile in the history, "
@@ -194,24 +103,31 @@ def reading(rows: list[dict], baseline: dict | None, profile: str) -> str:
     counts = {s: sum(r["status"] == s for r in rows) for s in STATUSES}
     others = [_plural(counts[s], *OTHER_WORDS[s]) for s in OTHER_WORDS if counts[s]]
     tail = f" Also {', '.join(others)}." if others else ""
+    how = {"exact": "compared exactly (same environment)", "statistical": "compared statistically"}.get(mode, "")
+    head = (
+        f"{VERDICT_WORDS.get(verdict, verdict)} {since}, {how}"
+        if how
+        else f"{VERDICT_WORDS.get(verdict, verdict)} {since}"
+    )
     regressed = [r for r in rows if r["status"] == "REGRESSED"]
     if not regressed:
-        return f"No regressions {since}: {counts['OK']} of {len(rows)} comparisons within tolerance.{tail}"
+        return f"{head}: no regressions; {counts['OK']} of {len(rows)} comparisons within tolerance.{tail}"
     shown = "; ".join(_finding(r) for r in regressed[:3])
     more = f"; and {len(regressed) - 3} more" if len(regressed) > 3 else ""
-    return f"{_plural(len(regressed), 'regression')} {since}: {shown}{more}.{tail}"
+    return f"{head}: {_plural(len(regressed), 'regression')}: {shown}{more}.{tail}"
 
 
-def short(rows: list[dict], baseline: dict | None) -> str:
-    """For the summary page: the counts that matter, without the details."""
+def short(rows: list[dict], baseline: dict | None, verdict: str = Verdict.PASS) -> str:
+    """For the summary page: the verdict and the counts that matter, without the details."""
     if baseline is None:
         return "no baseline yet (the first stored run of this profile)"
     regressed = sum(r["status"] == "REGRESSED" for r in rows)
     improved = sum(r["status"] == "IMPROVED" for r in rows)
-    return (
+    text = (
         f"since run {baseline['run_id']}, {_plural(regressed, 'regression') if regressed else 'no regressions'}"
         f" and {_plural(improved, 'improvement') if improved else 'no improvements'} beyond tolerance"
     )
+    return text if verdict == Verdict.PASS else f"{VERDICT_WORDS.get(verdict, verdict).lower().rstrip(',')} {text}"
 
 
 def ok_summary(rows: list[dict]) -> str:
@@ -220,6 +136,7 @@ def ok_summary(rows: list[dict]) -> str:
         return "No comparison is within tolerance."
     parts = [
         _plural(sum(r["kind"] == RowKind.METRIC for r in ok), "final metric"),
+        _plural(sum(r["kind"] == RowKind.STATISTIC for r in ok), "claim statistic"),
         _plural(sum(r["kind"] == RowKind.TIME for r in ok), "training time"),
         _plural(sum(r["kind"] == RowKind.CLAIM for r in ok), "claim verdict"),
     ]
@@ -234,7 +151,7 @@ def overview(rows: list[dict]) -> list[dict]:
     """Per ablation, one line per variant: each metric's current value and change, for the compact table."""
     lines: dict = {}
     for row in rows:
-        if row["kind"] == RowKind.CLAIM:
+        if row["kind"] in (RowKind.CLAIM, RowKind.STATISTIC):
             continue
         key = (row["section"]["name"], row["variant"]["name"])
         line = lines.setdefault(
@@ -251,7 +168,7 @@ def overview(rows: list[dict]) -> list[dict]:
     return list(groups.values())
 
 
-def trend(data: dict, rows: list[dict], names: _Names, baseline: dict | None) -> dict:
+def trend(data: dict, rows: list[dict], names: Names, baseline: dict | None) -> dict:
     """TREND_METRIC (final validation accuracy, in percent) per ablation and variant over the stored
     runs, oldest first."""
     runs = data["runs"]
@@ -271,7 +188,7 @@ def trend(data: dict, rows: list[dict], names: _Names, baseline: dict | None) ->
         section = names.section(ablation)
         lines: list[dict[str, Any]] = []
         for variant, metrics in data["series"][ablation].items():
-            values = [_number(v) for v in metrics[TREND_METRIC.name]]
+            values = [number(v) for v in metrics[TREND_METRIC.name]]
             if len(values) != count:
                 raise ValueError(f"trend {ablation}/{variant}: {len(values)} values for {count} runs")
             shown_values = [
@@ -282,7 +199,7 @@ def trend(data: dict, rows: list[dict], names: _Names, baseline: dict | None) ->
                 lines.append({"variant": row, "values": shown_values, "flag": flagged.get((ablation, variant))})
         if lines:
             lines.sort(key=lambda line: line["variant"]["index"])
-            panels.append({"name": ablation, "title": _heading(section), "lines": lines})
+            panels.append({"name": ablation, "title": heading(section), "lines": lines})
     ids = [str(r["run_id"]) for r in shown]
     base = ids.index(baseline["run_id"]) if baseline and baseline["run_id"] in ids else None
     listed = [
@@ -318,11 +235,13 @@ def build_since(folder: Path, results: dict, sections: list[dict]) -> dict | Non
             raise TypeError("current is null")
         if current["run_id"] != str(results["run_id"]):
             raise ValueError(f"it compares run {current['run_id']}, this report is run {results['run_id']}")
-        baseline, timed = _run(data["baseline"]), _run(data.get("time_baseline"))
-        names = _Names(sections)
+        baseline, timed = _run(data["baseline"]), data.get("time_baseline")
+        if timed is not None and not isinstance(timed.get("nights"), int):
+            raise TypeError("time_baseline.nights is not a count of nights")
+        names = Names(sections)
         if not isinstance(data["rows"], list):
             raise TypeError("rows is not a list")
-        rows = [_row(row, names) for row in data["rows"]]
+        rows = [shaped_row(row, names) for row in data["rows"]]
         # Without a baseline every row is NEW: a table of them all would say nothing the reading does not.
         changes = (
             sorted((r for r in rows if r["status"] != "OK"), key=lambda r: STATUSES.index(r["status"]))
@@ -332,9 +251,22 @@ def build_since(folder: Path, results: dict, sections: list[dict]) -> dict | Non
         notes = data.get("notes") or []
         if not isinstance(notes, list):
             raise TypeError("notes is not a list")
+        verdict, mode = str(data.get("verdict") or Verdict.PASS), data.get("mode")
+        findings = data.get("findings") or []
+        if not isinstance(findings, list):
+            raise TypeError("findings is not a list")
         return {
-            "reading": reading(rows, baseline, current["profile"]),
-            "short": short(rows, baseline),
+            "verdict": verdict,
+            "mode": mode,
+            # what changed, as the check states it: the first value that moved in one environment,
+            # and whether the failures were accepted (the rows below hold the rest)
+            "findings": [
+                str(f["text"])
+                for f in findings
+                if kind_of(f) in (FindingKind.CHANGED_SAME_ENVIRONMENT, FindingKind.ACCEPTED)
+            ],
+            "reading": reading(rows, baseline, current["profile"], verdict, mode),
+            "short": short(rows, baseline, verdict),
             "current": current,
             "baseline": baseline,
             "time_baseline": timed,
@@ -345,7 +277,7 @@ def build_since(folder: Path, results: dict, sections: list[dict]) -> dict | Non
             "overview_columns": [METRICS[name].label for name in OVERVIEW_COLUMNS],  # the cells' order
             "notes": _notes(notes, names),
             "stored": data.get("stored"),
-            "regressed": sum(r["status"] == "REGRESSED" for r in rows),
+            "regressed": verdict == Verdict.FAIL,
             "trend": trend(data["trend"], rows, names, baseline),
             "extra_variants": names.extra,
             "file": str(path),

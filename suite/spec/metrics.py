@@ -46,6 +46,10 @@ class Unit:
     axis: str = ""  # a figure's y-axis label
     worse: str = ""  # a relative change for the worse, in a word: "25 % slower"
     abbreviation: str = ""  # after a value in the terminal table: "754.2s"
+    # The smallest shift between two environments the nightly calls beyond noise, however
+    # consistent the seeds (suite.regress.shift): absolute, or SHIFT_SHARE of the baseline's value.
+    shift_floor: float = 0.0
+    shift_share: float = 0.0
 
     def stored(self, value) -> float:
         """A value as a history stores it; a diverged (NaN or infinite) loss counts as +inf, the worst."""
@@ -54,15 +58,25 @@ class Unit:
 
 
 FRACTION = Unit(
-    "fraction", value=Style(100, 1, "%"), difference=Style(100, 1, "pp"), axis="accuracy (%)"
+    "fraction", value=Style(100, 1, "%"), difference=Style(100, 1, "pp"), axis="accuracy (%)", shift_floor=0.005
 )  # an accuracy: shown in percent, a difference of two in percentage points
-POINTS = Unit("difference of fractions", value=Style(100, 1, "pp"), difference=Style(100, 1, "pp"), signed=True)
-LOSS = Unit("loss", difference=Style(decimals=3), diverged=math.inf, axis="cross-entropy loss")
+POINTS = Unit(
+    "difference of fractions", value=Style(100, 1, "pp"), difference=Style(100, 1, "pp"), signed=True, shift_floor=0.005
+)
+LOSS = Unit("loss", difference=Style(decimals=3), diverged=math.inf, axis="cross-entropy loss", shift_floor=0.01)
+MICROSECONDS = Unit(
+    "microseconds",
+    value=Style(decimals=0),
+    difference=Style(100, 0, "%"),
+    relative=True,
+    worse="slower",
+    abbreviation="µs",
+)  # a training cost per run-step: compared as a share of the baseline's (pytest-benchmark's compare-fail)
 SECONDS = Unit(
     "seconds", difference=Style(100, 0, "%"), relative=True, clock=True, worse="slower", abbreviation="s"
-)  # a training time: compared as a share of the baseline's, like pytest-benchmark's --benchmark-compare-fail
-RATE = Unit("learning rate")
-MAGNITUDE = Unit("weight magnitude")
+)  # a duration, "12 min 34 s"; a change of one is relative
+RATE = Unit("learning rate", shift_share=0.01)
+MAGNITUDE = Unit("weight magnitude", shift_share=0.01)
 
 Reader = Callable[[dict, "int | None"], float]  # (run, 1-based epoch or None for the last) -> value
 
@@ -163,8 +177,18 @@ METRICS: dict[str, Metric] = {
             read=lambda run, epoch: float(run["weight_abs_mean"]),
         ),
         Metric("lr", "Learning rate", "the learning rate", "learning rate", None, RATE),
-        # pytest-benchmark's mean, else results.json's duration_s: the nightly reads it per variant.
-        Metric("time_s", "Training time", "training time", "time", False, SECONDS, 0.25, of_runs=False),
+        # What training a variant's runs cost, per run and optimizer step (suite.regress.cost): a
+        # variant's wall time would count the runs it was served from another's record as free.
+        Metric(
+            "step_us",
+            "Training time per step",
+            "training time per run-step",
+            "µs/step",
+            False,
+            MICROSECONDS,
+            0.25,
+            of_runs=False,
+        ),
     )
 }
 CURVES = [m for m in METRICS.values() if m.curve]  # in the order the figure's panels are laid out

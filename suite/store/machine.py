@@ -35,6 +35,27 @@ def _cpu_name() -> str:
     return platform.processor() or platform.machine()
 
 
+def load_sample() -> dict:
+    """How busy the machine is now, for the nightly's time comparison (docs/nightly.md): the load
+    averages, and the seconds this process's threads have run and have waited, runnable, for a
+    CPU (Linux schedstat). Waiting is contention by other jobs; sleeping is not counted, so a
+    slower trainer does not pass for a loaded machine."""
+    sample: dict[str, Any] = {}
+    try:
+        sample["loadavg"] = list(os.getloadavg())
+    except OSError:  # not every platform has it
+        pass
+    ran = waited = 0
+    try:
+        for task in Path("/proc/self/task").iterdir():
+            fields = (task / "schedstat").read_text().split()
+            ran, waited = ran + int(fields[0]), waited + int(fields[1])
+        sample.update(run_s=ran / 1e9, wait_s=waited / 1e9)
+    except (OSError, ValueError, IndexError):  # no schedstat here, or a thread ended while read
+        pass
+    return sample
+
+
 def machine_info(device: str) -> dict:
     """Where and with what a run ran. torch is imported here only if the caller already has it."""
     info: dict[str, Any] = {
@@ -45,6 +66,7 @@ def machine_info(device: str) -> dict:
         "device": device,
         "git_commit": _git("rev-parse", "HEAD"),
         "git_dirty": bool(_git("status", "--porcelain", "--untracked-files=no")),
+        "load_start": load_sample(),  # load_end: set as the run finishes (suite.harness.run)
     }
     torch = sys.modules.get("torch")
     if torch is not None:
