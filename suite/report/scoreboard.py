@@ -164,7 +164,7 @@ class Scoreboard:
             ("Asserted claims", self.asserted, "fail" if self.failed else "pass"),
             ("Reported claims", self.reported, self._reported_class),
             ("Book values", self.book, self.book_class),
-            ("Since the baseline", self.baseline, self.baseline_class),
+            ("Baseline", self.baseline, self.baseline_class),
             ("Device", self.device, "info"),
             ("Total wall time", self.wall_time, "info"),
         ]
