@@ -310,6 +310,15 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config)
         red=status == "error",
         yellow=status == "interrupted",
     )
+    # Last: the report's page-one scoreboard as one line, from the same code (no torch in it).
+    from suite.report.scoreboard import for_results
+
+    try:
+        board = for_results(run.results.to_json(), pending=bool(config.getoption("ablation_compare")))
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:  # never hide the lines above
+        terminalreporter.write_line(f"scoreboard: not computed ({type(exc).__name__}: {exc})", yellow=True)
+        return
+    terminalreporter.write_line(board.line(), bold=True, red=board.failed > 0 or status == "error")
 
 
 def _mean_spread(verdict: VerdictRecord) -> str:

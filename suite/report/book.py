@@ -208,4 +208,19 @@ def summary(comparisons: list[tuple[str, str, Comparison]], comparable: bool) ->
     skipped = len([c for _, _, c in comparisons if c.state == "not compared"])
     if skipped:
         text += f". {skipped} more are shown but not compared: the book measured them differently"
-    return {"comparable": True, "text": text + "."}
+    return {
+        "comparable": True,
+        "text": text + ".",
+        # the same, counted and listed, for the scoreboard and the summary's table
+        "reproduced": len(judged) - len(outside),
+        "compared": len(judged),
+        "skipped": skipped,
+        "outside": [
+            {
+                "where": f"{a} / {label}",
+                "what": f"{METRICS[c.book.metric].short} at epoch {c.book.epoch}",
+                "distance": _distance_text(c),
+            }
+            for a, label, c in outside
+        ],
+    }

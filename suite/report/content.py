@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import dataclasses
 import shlex
-from datetime import datetime
 from pathlib import Path
 
 from suite.report import batch_norm, fmt
 from suite.report.book import book_sections
+from suite.report.scoreboard import Scoreboard, device_text, wall_time
 from suite.report.sections import OUTCOME_CLASS, ablation_sections, status_text
 from suite.report.since import build_since
 from suite.report.verdicts import JUDGED
@@ -46,25 +46,6 @@ ENVIRONMENT = [
 ]
 
 
-def _wall_time(results: dict, sections: list[dict]) -> tuple[str, bool]:
-    """The run's wall time from its timestamps; without an end, the training time (a lower bound)."""
-    try:
-        start = datetime.fromisoformat(results["started"])
-        end = datetime.fromisoformat(results["finished"])
-        return fmt.duration((end - start).total_seconds()), True
-    except (KeyError, TypeError, ValueError):
-        return fmt.duration(sum(s["duration_s"] for s in sections)), False
-
-
-def _device(results: dict) -> str:
-    machine = results.get("machine") or {}
-    if machine.get("gpu"):
-        return f"GPU: {machine['gpu']} ({results.get('device', 'cuda')})"
-    cpu = machine.get("cpu")
-    cores = f", {machine['cpu_count']} cores" if machine.get("cpu_count") else ""
-    return f"CPU: {cpu}{cores}" if cpu else str(results.get("device") or fmt.MISSING)
-
-
 def _commit(machine: dict) -> str:
     commit = machine.get("git_commit")
     if not commit:
@@ -73,7 +54,7 @@ def _commit(machine: dict) -> str:
 
 
 def title_block(results: dict, sections: list[dict]) -> dict:
-    wall, measured = _wall_time(results, sections)
+    wall, measured = wall_time(results, sections)
     profile = results["profile"]
     sizes = [
         f"{profile[k]:,} {what}" if profile.get(k) else f"all {what}"
@@ -87,7 +68,7 @@ def title_block(results: dict, sections: list[dict]) -> dict:
         "profile": profile["name"],
         "profile_description": profile.get("description", ""),
         "data": f"FashionMNIST: {sizes[0]} (of 60,000), {sizes[1]} (of the 10,000 test images)",
-        "device": _device(results),
+        "device": device_text(results),
         "commit": _commit(results.get("machine") or {}),
         "wall_time": wall if measured else f"at least {wall} (the run has no end time)",
         "seeds": len(results["seeds"]),
@@ -102,8 +83,8 @@ def _names(rows: list[dict]) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
-def reading(sections: list[dict], status: str) -> str:
-    """The summary's opening paragraph: how many claims hold, what failed, what is missing."""
+def reading_rows(sections: list[dict], status: str) -> list[dict]:
+    """The summary's counts, one table row each: how many claims hold, what failed, what is missing."""
     claims = [c for s in sections for c in s["claims"]]
     judged = [c for c in claims if c["outcome"] in JUDGED]
     holds = [c for c in judged if c["outcome"] in ("PASS", "REPRODUCED")]
@@ -113,42 +94,55 @@ def reading(sections: list[dict], status: str) -> str:
     missed = [c for c in reported if c["outcome"] == "NOT REPRODUCED"]
     unsure = [c for c in reported if c["outcome"] == "INCONCLUSIVE"]
     rejudged = [c for c in reported if c.get("stored_outcome")]
-    parts = [f"{len(holds)} of {len(judged)} judged claims hold." if judged else "No claim was judged."]
+    rows = [("Judged claims", f"{len(holds)} of {len(judged)} hold." if judged else "No claim was judged.")]
     if asserted:
-        parts.append(
-            f"All {len(asserted)} asserted claims pass."
-            if not failed
-            else f"{len(failed)} of {len(asserted)} asserted claims fail: {_names(failed)}."
+        rows.append(
+            (
+                "Asserted claims",
+                f"All {len(asserted)} pass."
+                if not failed
+                else f"{len(failed)} of {len(asserted)} fail: {_names(failed)}.",
+            )
         )
     if reported:
-        parts.append(
-            f"{len(reported) - len(missed) - len(unsure)} of {len(reported)} reported claims (the book says "
-            "so, but the bound is not asserted) were reproduced"
-            + (f"; not reproduced: {_names(missed)}" if missed else "")
-            + (f"; inconclusive (the seeds support neither side): {_names(unsure)}" if unsure else "")
-            + "."
+        rows.append(
+            (
+                "Reported claims",
+                f"{len(reported) - len(missed) - len(unsure)} of {len(reported)} reproduced (the book says "
+                "so, but the bound is not asserted)"
+                + (f"; not reproduced: {_names(missed)}" if missed else "")
+                + (f"; inconclusive (the seeds support neither side): {_names(unsure)}" if unsure else "")
+                + ".",
+            )
         )
     if rejudged:
-        parts.append(
-            f"{len(rejudged)} reported {'verdict differs' if len(rejudged) == 1 else 'verdicts differ'} from the "
-            "results file's, which judged the mean alone: they are re-judged here from the stored per-seed values."
+        rows.append(
+            (
+                "Re-judged",
+                f"{len(rejudged)} reported {'verdict differs' if len(rejudged) == 1 else 'verdicts differ'} from "
+                "the results file's, which judged the mean alone: they are re-judged here from the stored "
+                "per-seed values.",
+            )
         )
-    for state, what in (
-        ("error", "stopped with an error"),
-        ("interrupted", "were interrupted"),
-        ("not run", "were not run"),
-    ):
+    for state, what in (("error", "Stopped with an error"), ("interrupted", "Interrupted"), ("not run", "Not run")):
         which = [s for s in sections if s["status"] == state]
         if which:
             count = len([c for s in which for c in s["claims"]])
-            verb = what if len(which) > 1 else what.replace("were", "was")
-            parts.append(
-                f"{len(which)} {'ablation' if len(which) == 1 else 'ablations'} {verb} "
-                f"({_names(which)}), so {count} {'claim is' if count == 1 else 'claims are'} not judged."
+            rows.append(
+                (
+                    what,
+                    f"{len(which)} {'ablation' if len(which) == 1 else 'ablations'} ({_names(which)}), so {count} "
+                    f"{'claim is' if count == 1 else 'claims are'} not judged.",
+                )
             )
     if status not in ("complete",):
-        parts.append(f"The run itself ended as “{status_text(status)}”.")
-    return " ".join(parts)
+        rows.append(("Run", f"ended as “{status_text(status)}”."))
+    return [{"label": label, "text": text} for label, text in rows]
+
+
+def reading(sections: list[dict], status: str) -> str:
+    """The counts as one text (the rows' values, in order)."""
+    return " ".join(row["text"] for row in reading_rows(sections, status))
 
 
 def summary_rows(sections: list[dict]) -> list[dict]:
@@ -309,9 +303,11 @@ def build(run_dir: str | Path) -> dict:
         for section in sections:
             section["book"] = book["sections"].get(section["name"])
             section["story"] = batch_norm.story(section, results["profile"]["name"])
+        board = Scoreboard.of(results, sections, book["summary"], since)
         return {
+            "scoreboard": board,
             "title": title_block(results, sections),
-            "reading": reading(sections, results.get("status", "")),
+            "reading": reading_rows(sections, results.get("status", "")),
             "verdict_rule": {"level": f"{LEVEL:.0%}", "confidence": f"{1 - LEVEL:.0%}"},
             "book": book["summary"],
             "since": since,
