@@ -7,6 +7,7 @@ never loses the results on disk.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -24,10 +25,18 @@ class DeferredFile:
     saves nor warns) until the run collects ablation cases, so self-test runs leave no file.
     """
 
-    def __init__(self, path: Path):
-        self.name = str(path)
-        self._path, self._writer = path, None
+    def __init__(self, path: Callable[[], Path]):
+        self._where = path  # asked when written: a run without a run id names its folder when it claims it
+        self._writer = None
         self.active = False
+
+    @property
+    def _path(self) -> Path:
+        return self._where()
+
+    @property
+    def name(self) -> str:
+        return str(self._path)
 
     def __bool__(self) -> bool:
         return self.active

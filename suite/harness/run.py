@@ -50,6 +50,7 @@ class RunSession:
         command: list[str],
         progress: Callable[[str], None] | None = None,
         worker_id: str | None = None,
+        fresh_folder: bool = False,
     ):
         self.profile = profile
         self.worker_id = worker_id  # a pytest-xdist worker writes workers/<id>.json, merged at the end
@@ -57,6 +58,7 @@ class RunSession:
         self.seeds = seeds_for(base_seed, seeds)
         self.data_dir = data_dir
         self.run_dir = run_dir
+        self.fresh_folder = fresh_folder  # no run id: run_dir is the wished name, claimed with -2, -3... if taken
         self.progress = progress
         self._bench = None
         self._lock: RunFolderLock | None = None  # held by the process that owns run_dir (not a worker)
@@ -87,6 +89,7 @@ class RunSession:
             run_dir=run_dir,
             command=["pytest", *config.invocation_params.args],
             worker_id=worker["workerid"] if worker else None,
+            fresh_folder=not worker and not config.getoption("ablation_run_id"),
             progress=(lambda line: _progress(config, line, rewrite=terminal)) if show else None,
         )
 
@@ -188,8 +191,14 @@ class RunSession:
 
     def claim_folder(self) -> None:
         """Take run_dir for this process: RunFolderError if another run holds or already filled it."""
-        if self.worker_id is None and self._lock is None:
+        if self.worker_id is not None or self._lock is not None:
+            return
+        if not self.fresh_folder:  # an explicit run id: that folder or none
             self._lock = RunFolderLock.acquire(self.run_dir)
+            return
+        self._lock = RunFolderLock.claim_new(self.run_dir)
+        self.run_dir = self._lock.run_dir
+        self.results.run_id = self.run_dir.name
 
     def release_folder(self) -> None:
         if self._lock is not None:
