@@ -29,7 +29,7 @@ from suite.store.files import RESULTS_FILE, ResultsError, atomic_write_json
 from suite.store.folder import RunFolderLock, new_run_dir
 from suite.store.machine import machine_info
 from suite.store.records import AblationEntry, AblationStatus, RunResults, RunStatus
-from suite.store.results import load_run
+from suite.store.results import WORKERS_DIR, load_run, merge_workers
 from suite.store.run_records import VariantRecord
 
 
@@ -133,7 +133,9 @@ class RunSession:
         if variant in entry.variants:
             return entry.variants[variant]
         ablation = ABLATIONS[name]
-        entry.status = AblationStatus.RUNNING
+        if entry.status != AblationStatus.RUNNING:
+            entry.status = AblationStatus.RUNNING
+            self.save()  # a run killed while this trains shows the ablation as started, not as "not run"
 
         def on_epoch(trained: str, seed: int, epoch: int, row: dict) -> None:
             if self.progress:  # TRAINED: this variant, or a stack-mate of its ablation (CUDA)
@@ -187,7 +189,7 @@ class RunSession:
     def path(self) -> Path:
         if self.worker_id is None:
             return self.run_dir / RESULTS_FILE
-        return self.run_dir / "workers" / f"{self.worker_id}.json"
+        return self.run_dir / WORKERS_DIR / f"{self.worker_id}.json"
 
     def claim_folder(self) -> None:
         """Take run_dir for this process: RunFolderError if another run holds or already filled it."""
@@ -216,16 +218,7 @@ class RunSession:
 
     def merge_workers(self) -> None:
         """Fold the pytest-xdist workers' files into this (controller's) results."""
-        parts = sorted((self.run_dir / "workers").glob("*.json"))
-        for part in (load_run(path) for path in parts):
-            for name, entry in part.ablations.items():
-                mine = self.results.ablations.get(name)
-                if mine is None or mine.status == AblationStatus.NOT_RUN or entry.status != AblationStatus.NOT_RUN:
-                    self.results.ablations[name] = entry
-            self.results.extras.update(part.extras)
-            if not self.results.machine:  # the controller trained nothing itself
-                self.results.machine, self.results.device = part.machine, part.device
-            self.results.workers = {**(self.results.workers or {}), part.worker_id: part.device}
+        merge_workers(self.results, [load_run(path) for path in sorted((self.run_dir / WORKERS_DIR).glob("*.json"))])
         for name, entry in self.results.ablations.items():  # a worker stopped between its last variant and judging
             if name in ABLATIONS and not entry.verdicts:
                 self._judge_if_complete(name)

@@ -19,7 +19,7 @@ from typing import NamedTuple
 
 from suite.spec.metrics import COMPARED, metric_value
 from suite.store.files import BENCHMARK_FILE, RESULTS_FILE, ResultsError, umask
-from suite.store.results import load_results, read_benchmark
+from suite.store.results import KILLED, KILLED_TEXT, load_results, read_benchmark, run_status
 
 SEED_MEANS = tuple(m.name for m in COMPARED if m.of_runs)  # compared as means over seeds; time per variant
 BAD = (KeyError, TypeError, IndexError, ValueError, AttributeError)  # what a wrongly shaped file raises
@@ -68,7 +68,7 @@ def load_run(folder: str | os.PathLike) -> Run:
             path,
             str(data["run_id"]),
             str(data.get("started") or ""),
-            str(data.get("status")),
+            run_status(path, str(data.get("status"))),  # a killed run's 'running' file is 'killed'
             device,
             list(data["ablations"]),
             (profile["name"], profile.get("train_size"), profile.get("val_size")),
@@ -120,6 +120,8 @@ def earlier_runs(current: Run, runs: list[Run]) -> list[Run]:
 def unstorable_reason(run: Run) -> str:
     """Why RUN is not kept as a baseline: a broken run must never become what later nights pass against."""
     why = f" ({run.error})" if run.status == "error" and run.error else ""
+    if run.status == KILLED:
+        return f"the run {run.run_id} {KILLED_TEXT}, only complete runs are kept"
     return f"the run {run.run_id} is {run.status!r}{why}, only complete runs are kept"
 
 

@@ -32,6 +32,31 @@ def new_run_dir(root: Path, run_id: str | None) -> Path:
     return root / (run_id or run_stamp())
 
 
+def writer_alive(run_dir: str | os.PathLike) -> bool:
+    """Whether a live process holds RUN_DIR's lock, that is, still writes the run there.
+
+    The writer's ``flock`` lasts exactly as long as its process: a run killed without a word
+    (SIGKILL, an out-of-memory kill, a runner's hard stop) leaves ``.lock`` behind, unlocked. A
+    reader tries a shared lock without waiting and lets it go at once. Where the lock cannot be
+    read (another account's folder), the run is taken to be alive: never call a live run dead.
+    """
+    import fcntl
+
+    try:
+        fd = os.open(Path(run_dir) / LOCK_FILE, os.O_RDONLY)
+    except FileNotFoundError:
+        return False  # a writer removes it when it ends; a copy of the results never had one
+    except OSError:
+        return True
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except OSError:
+        return True  # held: the writer is alive
+    finally:
+        os.close(fd)  # closing lets go of a lock this reader took
+    return False
+
+
 class RunFolderLock:
     """One process writes one results folder: an advisory lock on RUN_DIR/.lock, then a check
     that the folder holds no earlier run.
