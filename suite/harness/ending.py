@@ -83,12 +83,16 @@ def compare(session: pytest.Session, run_dir: Path) -> None:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
-def render_report(config: pytest.Config, run_dir: Path) -> None:
-    from suite.report import render
-
+def render_report(session: pytest.Session, run_dir: Path) -> None:
+    config = session.config
     try:
+        from suite.report import render
+
         paths = render(run_dir)
         message = "report: " + ", ".join(str(p) for p in paths)
+    except KeyboardInterrupt:  # Ctrl-C, or SIGTERM (the plugin turns it into one): stop, in one line
+        message = f"report rendering interrupted; the results are safe, render with python -m suite.report {run_dir}"
+        session.exitstatus = pytest.ExitCode.INTERRUPTED
     except Exception as exc:  # the results are safe on disk; rendering can be retried alone
         message = f"report rendering failed ({type(exc).__name__}: {exc}); retry with python -m suite.report {run_dir}"
     reporter = config.pluginmanager.get_plugin("terminalreporter")

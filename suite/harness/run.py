@@ -263,7 +263,7 @@ class RunSession:
         if session.config.getoption("ablation_compare"):
             compare(session, self.run_dir)
         if session.config.getoption("ablation_report"):
-            render_report(session.config, self.run_dir)
+            render_report(session, self.run_dir)
 
     def finish(self, status: RunStatus | str, reason: str | None = None) -> None:
         status = RunStatus(status)

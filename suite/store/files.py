@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import signal
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -62,8 +63,10 @@ def atomic_writer(path: str | os.PathLike) -> Iterator[BinaryIO]:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    tmp = None
     try:
+        with signals_held():  # the temporary file exists only once its name is known here
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         os.fchmod(fd, 0o666 & ~umask())
         with os.fdopen(fd, "wb") as stream:
             yield stream
@@ -71,8 +74,27 @@ def atomic_writer(path: str | os.PathLike) -> Iterator[BinaryIO]:
             os.fsync(stream.fileno())
         os.replace(tmp, path)
     finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        with signals_held():
+            if tmp is not None and os.path.exists(tmp):
+                os.unlink(tmp)
+
+
+@contextmanager
+def signals_held() -> Iterator[None]:
+    """SIGINT and SIGTERM wait (blocked, then delivered) while the block runs.
+
+    Their handlers raise KeyboardInterrupt (Python's for Ctrl-C, the plugin's and the report's for
+    SIGTERM): raised between creating a temporary file and recording its name, or in the middle
+    of removing it, it would leave the file behind for good.
+    """
+    if not hasattr(signal, "pthread_sigmask"):  # not on Windows: there a window stays
+        yield
+        return
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 
 def atomic_write(path: str | os.PathLike, data: bytes) -> None:
