@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from suite.harness.ending import compare, render_report
+from suite.harness.progress import Progress
 from suite.spec.chapter3 import ABLATIONS
 from suite.spec.claims import Verdict
 from suite.spec.profiles import PROFILES, Profile, seeds_for
@@ -48,7 +49,7 @@ class RunSession:
         data_dir: str | None,
         run_dir: Path,
         command: list[str],
-        progress: Callable[[str], None] | None = None,
+        progress: Progress | None = None,
         worker_id: str | None = None,
         fresh_folder: bool = False,
     ):
@@ -90,7 +91,7 @@ class RunSession:
             command=["pytest", *config.invocation_params.args],
             worker_id=worker["workerid"] if worker else None,
             fresh_folder=not worker and not config.getoption("ablation_run_id"),
-            progress=(lambda line: _progress(config, line, rewrite=terminal)) if show else None,
+            progress=Progress(config, show=show, rewrite=terminal),
         )
 
     # -- training -------------------------------------------------------------------------------
@@ -110,6 +111,10 @@ class RunSession:
         as long as the longest selected request needs and no longer."""
         self.workbench.splits  # noqa: B018 - loads and caches
         self.workbench.expect([name for name in self.results.ablations if name in ABLATIONS], self.seeds)
+        if self.progress is not None:  # the run's size and estimated duration, before it trains
+            from suite.engine.pace import plan_of
+
+            self.progress.plan(*plan_of(self.workbench), str(self.workbench.device))
 
     def expect(self, names: list[str]) -> None:
         """Register the selected ablations as 'not run', so an interrupted run still lists them."""
@@ -139,10 +144,7 @@ class RunSession:
 
         def on_epoch(trained: str, seed: int, epoch: int, row: dict) -> None:
             if self.progress:  # TRAINED: this variant, or a stack-mate of its ablation (CUDA)
-                self.progress(
-                    f"{name}/{trained} seed {seed} epoch {epoch}: train acc {row['train_acc']:.3f}"
-                    f" val acc {row['val_acc']:.3f} val loss {row['val_loss']:.3f}"
-                )
+                self.progress.epoch(name, trained, seed, epoch, row)
 
         def work() -> VariantRecord:
             return self.workbench.run_variant(ablation, variant, self.seeds, on_epoch)
@@ -284,13 +286,3 @@ def _pin_worker(device: str, worker_id: str) -> str:
     import torch
 
     return f"cuda:{int(worker_id.removeprefix('gw')) % max(torch.cuda.device_count(), 1)}"
-
-
-def _progress(config: pytest.Config, line: str, *, rewrite: bool) -> None:
-    reporter = config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is None:
-        return
-    if rewrite:
-        reporter.rewrite(line, erase=True)
-    else:
-        reporter.write_line(line)
