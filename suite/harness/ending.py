@@ -87,8 +87,12 @@ def render_report(session: pytest.Session, run_dir: Path) -> None:
     config = session.config
     try:
         from suite.report import render
+        from suite.report.interrupts import lost_interrupts
 
-        paths = render(run_dir)
+        with lost_interrupts() as lost:
+            paths = render(run_dir)
+        if lost:  # landed in a weakref callback or a __del__: rendered, but asked to stop
+            raise KeyboardInterrupt
         message = "report: " + ", ".join(str(p) for p in paths)
     except KeyboardInterrupt:  # Ctrl-C, or SIGTERM (the plugin turns it into one): stop, in one line
         message = f"report rendering interrupted; the results are safe, render with python -m suite.report {run_dir}"

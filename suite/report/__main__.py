@@ -28,8 +28,12 @@ def main(argv: list[str] | None = None) -> int:
     previous = signal.signal(signal.SIGTERM, _interrupt)  # a runner's stop ends like Ctrl-C: one line
     try:
         from suite.report import render  # after parsing: --help should not wait for matplotlib
+        from suite.report.interrupts import lost_interrupts
 
-        paths = render(args.run_dir, args.out)
+        with lost_interrupts() as lost:
+            paths = render(args.run_dir, args.out)
+        if lost:  # landed where Python could not raise it: the render went on, but was asked to stop
+            raise KeyboardInterrupt
     except KeyboardInterrupt:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second signal must not cut this line short
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
