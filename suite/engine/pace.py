@@ -83,7 +83,8 @@ class StepCost:
             train_stack([(one, 0)], train=part, val=tiny_val)
             return time.perf_counter() - start
 
-        timed(SMALL_BATCH, 2)  # the first call pays for allocations and kernel selection
+        timed(SMALL_BATCH, 2)  # the first call of each shape pays for allocations and kernel selection
+        timed(LARGE_BATCH, 1)
         # The best of a few: a timing is only ever slowed down (by other processes, a page fault).
         small = min(timed(SMALL_BATCH, SMALL_STEPS) for _ in range(REPEATS))
         large = min(timed(LARGE_BATCH, LARGE_STEPS) for _ in range(REPEATS))
