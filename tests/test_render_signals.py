@@ -13,6 +13,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 import weakref
 
@@ -82,11 +83,15 @@ def test_a_signal_waits_while_a_temporary_file_is_created_or_removed():
             time.sleep(0.05)  # delivered at once, were it not held
             ran.append("to its end")
 
+    # Another thread, as torch has: a process-directed signal may be taken by any thread.
+    other = threading.Thread(target=time.sleep, args=(0.5,))
+    other.start()
     previous = signal.signal(signal.SIGTERM, lambda signum, frame: ran.append("handler"))
     try:
         create_a_temporary_file()
     finally:
         signal.signal(signal.SIGTERM, previous)
+        other.join()
     assert ran == ["to its end", "handler"]
 
 

@@ -13,6 +13,7 @@ import math
 import os
 import signal
 import tempfile
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -81,20 +82,32 @@ def atomic_writer(path: str | os.PathLike) -> Iterator[BinaryIO]:
 
 @contextmanager
 def signals_held() -> Iterator[None]:
-    """SIGINT and SIGTERM wait (blocked, then delivered) while the block runs.
+    """SIGINT and SIGTERM wait until the block has run, then reach their handlers.
 
     Their handlers raise KeyboardInterrupt (Python's for Ctrl-C, the plugin's and the report's for
     SIGTERM): raised between creating a temporary file and recording its name, or in the middle
-    of removing it, it would leave the file behind for good.
+    of removing it, it would leave the file behind for good. The handlers are swapped for ones
+    that only note the signal, which is raised again after the block. (Blocking the signal with
+    pthread_sigmask would not do: it holds one thread, and torch's threads would still take it.)
+    Python runs signal handlers in the main thread only: elsewhere the block runs as it is.
     """
-    if not hasattr(signal, "pthread_sigmask"):  # not on Windows: there a window stays
-        yield
+    held = (signal.SIGINT, signal.SIGTERM)
+    if threading.current_thread() is not threading.main_thread() or None in map(signal.getsignal, held):
+        yield  # a handler installed outside Python cannot be put back
         return
-    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    pending: list[int] = []
+
+    def note(number: int, frame) -> None:
+        pending.append(number)
+
+    previous = {signum: signal.signal(signum, note) for signum in held}
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        for number in pending:
+            signal.raise_signal(number)
 
 
 def atomic_write(path: str | os.PathLike, data: bytes) -> None:
