@@ -172,3 +172,32 @@ def make_run(
     folder.mkdir(parents=True)
     (folder / "results.json").write_text(json.dumps(results))
     return folder
+
+
+# --- a run of the suite in seconds: random images in place of FashionMNIST ------------------------
+
+# A conftest.py for pytester (``pytester.makeconftest(FAST_WORKBENCH)``): the Workbench trains on
+# a few hundred random images with one torch thread, so a subprocess run of an ablation takes
+# seconds and needs no dataset. Verdicts are meaningless; the run's files, folders and endings are real.
+FAST_WORKBENCH = """
+import torch
+import suite.engine.workbench
+from suite.engine.data import Split
+
+torch.set_num_threads(1)
+
+
+def _random_splits(self):
+    if self._splits is None:
+        generator = torch.Generator().manual_seed(0)
+
+        def split(n):
+            pixels = torch.randint(0, 256, (n, 784), generator=generator, dtype=torch.uint8)
+            return Split(pixels, torch.randint(0, 10, (n,), generator=generator))
+
+        self._splits = (split(256), split(128))
+    return self._splits
+
+
+suite.engine.workbench.Workbench.splits = property(_random_splits)
+"""

@@ -8,6 +8,7 @@ never loses the results on disk.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -27,10 +28,18 @@ class DeferredFile:
     saves nor warns) until the run collects ablation cases, so self-test runs leave no file.
     """
 
-    def __init__(self, path: Path):
-        self.name = str(path)
-        self._path, self._writer = path, None
+    def __init__(self, path: Callable[[], Path]):
+        self._where = path  # asked when written: a run without a run id names its folder when it claims it
+        self._writer = None
         self.active = False
+
+    @property
+    def _path(self) -> Path:
+        return self._where()
+
+    @property
+    def name(self) -> str:
+        return str(self._path)
 
     def __bool__(self) -> bool:
         return self.active
@@ -90,12 +99,20 @@ def compare(session: pytest.Session, run_dir: Path) -> None:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
-def render_report(config: pytest.Config, run_dir: Path) -> None:
-    from suite.report import render
-
+def render_report(session: pytest.Session, run_dir: Path) -> None:
+    config = session.config
     try:
-        paths = render(run_dir)
+        from suite.report import render
+        from suite.report.interrupts import lost_interrupts
+
+        with lost_interrupts() as lost:
+            paths = render(run_dir)
+        if lost:  # landed in a weakref callback or a __del__: rendered, but asked to stop
+            raise KeyboardInterrupt
         message = "report: " + ", ".join(str(p) for p in paths)
+    except KeyboardInterrupt:  # Ctrl-C, or SIGTERM (the plugin turns it into one): stop, in one line
+        message = f"report rendering interrupted; the results are safe, render with python -m suite.report {run_dir}"
+        session.exitstatus = pytest.ExitCode.INTERRUPTED
     except Exception as exc:  # the results are safe on disk; rendering can be retried alone
         message = f"report rendering failed ({type(exc).__name__}: {exc}); retry with python -m suite.report {run_dir}"
     reporter = config.pluginmanager.get_plugin("terminalreporter")

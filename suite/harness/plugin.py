@@ -126,7 +126,7 @@ def pytest_configure(config: pytest.Config) -> None:
     _check_device(config.getoption("ablation_device"))
     run = config.stash[SESSION] = RunSession.from_config(config)
     if hasattr(config.option, "benchmark_json") and config.option.benchmark_json is None:
-        config.option.benchmark_json = DeferredFile(run.run_dir / "benchmark.json")
+        config.option.benchmark_json = DeferredFile(lambda: run.run_dir / "benchmark.json")
     config.pluginmanager.register(_InternalErrorRecorder(run), "ablation-internalerror")
     if hasattr(signal, "SIGTERM") and _is_main_thread():
         # A CI runner's cancel sends SIGTERM: end like Ctrl-C, so the results say "interrupted".

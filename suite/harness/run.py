@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from suite.harness.ending import compare, render_report
+from suite.harness.progress import Progress
 from suite.spec.chapter3 import ABLATIONS
 from suite.spec.claims import Verdict
 from suite.spec.profiles import PROFILES, Profile, seeds_for
@@ -29,7 +30,7 @@ from suite.store.files import RESULTS_FILE, ResultsError, atomic_write_json, wri
 from suite.store.folder import RunFolderLock, new_run_dir
 from suite.store.machine import load_sample, machine_info
 from suite.store.records import AblationEntry, AblationStatus, RunResults, RunStatus
-from suite.store.results import load_run
+from suite.store.results import WORKERS_DIR, load_run, merge_workers
 from suite.store.run_records import VariantRecord
 
 
@@ -48,8 +49,9 @@ class RunSession:
         data_dir: str | None,
         run_dir: Path,
         command: list[str],
-        progress: Callable[[str], None] | None = None,
+        progress: Progress | None = None,
         worker_id: str | None = None,
+        fresh_folder: bool = False,
     ):
         self.profile = profile
         self.worker_id = worker_id  # a pytest-xdist worker writes workers/<id>.json, merged at the end
@@ -57,6 +59,7 @@ class RunSession:
         self.seeds = seeds_for(base_seed, seeds)
         self.data_dir = data_dir
         self.run_dir = run_dir
+        self.fresh_folder = fresh_folder  # no run id: run_dir is the wished name, claimed with -2, -3... if taken
         self.progress = progress
         self._bench = None
         self._lock: RunFolderLock | None = None  # held by the process that owns run_dir (not a worker)
@@ -88,7 +91,8 @@ class RunSession:
             run_dir=run_dir,
             command=["pytest", *config.invocation_params.args],
             worker_id=worker["workerid"] if worker else None,
-            progress=(lambda line: _progress(config, line, rewrite=terminal)) if show else None,
+            fresh_folder=not worker and not config.getoption("ablation_run_id"),
+            progress=Progress(config, show=show, rewrite=terminal),
         )
 
     # -- training -------------------------------------------------------------------------------
@@ -108,6 +112,10 @@ class RunSession:
         as long as the longest selected request needs and no longer."""
         self.workbench.splits  # noqa: B018 - loads and caches
         self.workbench.expect([name for name in self.results.ablations if name in ABLATIONS], self.seeds)
+        if self.progress is not None:  # the run's size and estimated duration, before it trains
+            from suite.engine.pace import plan_of
+
+            self.progress.plan(*plan_of(self.workbench), str(self.workbench.device))
 
     def expect(self, names: list[str]) -> None:
         """Register the selected ablations as 'not run', so an interrupted run still lists them."""
@@ -131,14 +139,13 @@ class RunSession:
         if variant in entry.variants:
             return entry.variants[variant]
         ablation = ABLATIONS[name]
-        entry.status = AblationStatus.RUNNING
+        if entry.status != AblationStatus.RUNNING:
+            entry.status = AblationStatus.RUNNING
+            self.save()  # a run killed while this trains shows the ablation as started, not as "not run"
 
         def on_epoch(trained: str, seed: int, epoch: int, row: dict) -> None:
             if self.progress:  # TRAINED: this variant, or a stack-mate of its ablation (CUDA)
-                self.progress(
-                    f"{name}/{trained} seed {seed} epoch {epoch}: train acc {row['train_acc']:.3f}"
-                    f" val acc {row['val_acc']:.3f} val loss {row['val_loss']:.3f}"
-                )
+                self.progress.epoch(name, trained, seed, epoch, row)
 
         def work() -> VariantRecord:
             return self.workbench.run_variant(ablation, variant, self.seeds, on_epoch)
@@ -185,12 +192,18 @@ class RunSession:
     def path(self) -> Path:
         if self.worker_id is None:
             return self.run_dir / RESULTS_FILE
-        return self.run_dir / "workers" / f"{self.worker_id}.json"
+        return self.run_dir / WORKERS_DIR / f"{self.worker_id}.json"
 
     def claim_folder(self) -> None:
         """Take run_dir for this process: RunFolderError if another run holds or already filled it."""
-        if self.worker_id is None and self._lock is None:
+        if self.worker_id is not None or self._lock is not None:
+            return
+        if not self.fresh_folder:  # an explicit run id: that folder or none
             self._lock = RunFolderLock.acquire(self.run_dir)
+            return
+        self._lock = RunFolderLock.claim_new(self.run_dir)
+        self.run_dir = self._lock.run_dir
+        self.results.run_id = self.run_dir.name
 
     def release_folder(self) -> None:
         if self._lock is not None:
@@ -214,16 +227,7 @@ class RunSession:
 
     def merge_workers(self) -> None:
         """Fold the pytest-xdist workers' files into this (controller's) results."""
-        parts = sorted((self.run_dir / "workers").glob("*.json"))
-        for part in (load_run(path) for path in parts):
-            for name, entry in part.ablations.items():
-                mine = self.results.ablations.get(name)
-                if mine is None or mine.status == AblationStatus.NOT_RUN or entry.status != AblationStatus.NOT_RUN:
-                    self.results.ablations[name] = entry
-            self.results.extras.update(part.extras)
-            if not self.results.machine:  # the controller trained nothing itself
-                self.results.machine, self.results.device = part.machine, part.device
-            self.results.workers = {**(self.results.workers or {}), part.worker_id: part.device}
+        merge_workers(self.results, [load_run(path) for path in sorted((self.run_dir / WORKERS_DIR).glob("*.json"))])
         for name, entry in self.results.ablations.items():  # a worker stopped between its last variant and judging
             if name in ABLATIONS and not entry.verdicts:
                 self._judge_if_complete(name)
@@ -271,7 +275,7 @@ class RunSession:
         if session.config.getoption("ablation_compare"):
             compare(session, self.run_dir)
         if session.config.getoption("ablation_report"):
-            render_report(session.config, self.run_dir)
+            render_report(session, self.run_dir)
 
     def finish(self, status: RunStatus | str, reason: str | None = None) -> None:
         status = RunStatus(status)
@@ -294,13 +298,3 @@ def _pin_worker(device: str, worker_id: str) -> str:
     import torch
 
     return f"cuda:{int(worker_id.removeprefix('gw')) % max(torch.cuda.device_count(), 1)}"
-
-
-def _progress(config: pytest.Config, line: str, *, rewrite: bool) -> None:
-    reporter = config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is None:
-        return
-    if rewrite:
-        reporter.rewrite(line, erase=True)
-    else:
-        reporter.write_line(line)

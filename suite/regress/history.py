@@ -22,10 +22,10 @@ from pathlib import Path
 from typing import NamedTuple
 
 from suite.regress import cost, environment, exact
-from suite.spec.metrics import COMPARED
+from suite.spec.metrics import COMPARED, metric_value
 from suite.store.files import BENCHMARK_FILE, RESULTS_FILE, ResultsError, atomic_write_json, read_json, umask
 from suite.store.records import SCHEMA
-from suite.store.results import load_results
+from suite.store.results import KILLED, KILLED_TEXT, load_results, run_status
 
 SEED_MEANS = tuple(m.name for m in COMPARED if m.of_runs)  # final metrics compared per seed
 ACCEPTED_FILE = "accepted.json"  # beside a stored run accepted with --accept: why, and what it changed
@@ -82,7 +82,7 @@ def load_run(folder: str | os.PathLike) -> Run:
             path,
             str(data["run_id"]),
             str(data.get("started") or ""),
-            str(data.get("status")),
+            run_status(path, str(data.get("status"))),  # a killed run's 'running' file is 'killed'
             device,
             list(data["ablations"]),
             (profile["name"], profile.get("train_size"), profile.get("val_size")),
@@ -100,7 +100,6 @@ def load_run(folder: str | os.PathLike) -> Run:
 
 
 def _extract(ablations: dict) -> tuple[dict, dict, dict]:
-    from suite.spec.metrics import metric_value  # the registry's reading of a run, as claims read it
 
     stats, claims, verdicts = {}, {}, {}
     for name, entry in ablations.items():
@@ -172,6 +171,8 @@ def earlier_runs(current: Run, runs: list[Run]) -> list[Run]:
 def unstorable_reason(run: Run) -> str:
     """Why RUN is not kept as a baseline: a broken run must never become what later nights pass against."""
     why = f" ({run.error})" if run.status == "error" and run.error else ""
+    if run.status == KILLED:
+        return f"the run {run.run_id} {KILLED_TEXT}, only complete runs are kept"
     return f"the run {run.run_id} is {run.status!r}{why}, only complete runs are kept"
 
 

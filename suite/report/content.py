@@ -24,8 +24,8 @@ from suite.report.verdicts import JUDGED
 from suite.spec.chapter3 import ABLATIONS
 from suite.spec.claims import LEVEL, Claim
 from suite.store.files import RESULTS_FILE, ResultsError
-from suite.store.records import RunResults
-from suite.store.results import load_run, read_benchmark
+from suite.store.records import AblationStatus, RunResults
+from suite.store.results import KILLED, KILLED_TEXT, load_run, read_benchmark, run_status
 
 PROJECT = "chapter3-ablations"
 SUBTITLE = "Ablations of chapter 3 of “Modern Computer Vision with PyTorch”: FashionMNIST, MLP 784-1000-10"
@@ -135,7 +135,11 @@ def reading_rows(sections: list[dict], status: str) -> list[dict]:
                     f"{'claim is' if count == 1 else 'claims are'} not judged.",
                 )
             )
-    if status not in ("complete",):
+    if status == KILLED:
+        rows.append(("Run", f"{KILLED_TEXT}: its file still says “running”, but no process writes it any more."))
+    elif status == "running":
+        rows.append(("Run", "still running: this is what it has measured so far."))
+    elif status not in ("complete",):
         rows.append(("Run", f"ended as “{status_text(status)}”."))
     return [{"label": label, "text": text} for label, text in rows]
 
@@ -288,8 +292,13 @@ def build(run_dir: str | Path) -> dict:
     folder = Path(run_dir)
     run = load_run(folder)
     judge_unjudged(run)
-    results = run.to_json()
     home = folder if folder.is_dir() else folder.parent
+    status = run_status(home, run.status.value)
+    if status == KILLED:  # what its own ending would have recorded, had it had one
+        for entry in run.ablations.values():
+            if entry.status == AblationStatus.RUNNING:
+                entry.status = AblationStatus.INTERRUPTED
+    results = {**run.to_json(), "status": status}
     bench = read_benchmark(home)
     path = folder / RESULTS_FILE if folder.is_dir() else folder
     try:

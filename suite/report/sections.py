@@ -19,6 +19,7 @@ from suite.spec.chapter3 import ABLATIONS, ABLATIONS_LIST
 from suite.spec.metrics import METRICS, metric_value
 from suite.spec.profiles import PROFILES
 from suite.store.records import AblationEntry
+from suite.store.results import KILLED, KILLED_TEXT
 
 OUTCOME_CLASS = {
     "PASS": "pass",
@@ -32,8 +33,9 @@ OUTCOME_CLASS = {
     "passed": "pass",
     "failed": "fail",
     "running": "interrupted",
+    KILLED: "interrupted",
 }
-STATUS_TEXT = {"running": "interrupted"}  # a file still 'running' belongs to a run that was killed
+STATUS_TEXT = {KILLED: KILLED_TEXT}  # 'running' stays 'running': a live run's (see run_status)
 
 # (TrainConfig field, what the reader sees); an optional feature off for every variant is folded
 # into one "not used" line instead of a row of "no"s.

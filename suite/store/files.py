@@ -12,6 +12,10 @@ import json
 import math
 import os
 import secrets
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
@@ -98,7 +102,38 @@ class atomic_writer:  # noqa: N801 - used as a function: ``with atomic_writer(pa
     def _discard(self) -> None:
         if self._stream is not None:
             self._stream.close()
-        self._tmp.unlink(missing_ok=True)
+        with signals_held():  # an interrupt in the middle of the removal would keep the file
+            self._tmp.unlink(missing_ok=True)
+
+
+@contextmanager
+def signals_held() -> Iterator[None]:
+    """SIGINT and SIGTERM wait until the block has run, then reach their handlers.
+
+    Their handlers raise KeyboardInterrupt (Python's for Ctrl-C, the plugin's and the report's for
+    SIGTERM): raised between creating a temporary file and recording its name, or in the middle
+    of removing it, it would leave the file behind for good. The handlers are swapped for ones
+    that only note the signal, which is raised again after the block. (Blocking the signal with
+    pthread_sigmask would not do: it holds one thread, and torch's threads would still take it.)
+    Python runs signal handlers in the main thread only: elsewhere the block runs as it is.
+    """
+    held = (signal.SIGINT, signal.SIGTERM)
+    if threading.current_thread() is not threading.main_thread() or None in map(signal.getsignal, held):
+        yield  # a handler installed outside Python cannot be put back
+        return
+    pending: list[int] = []
+
+    def note(number: int, frame) -> None:
+        pending.append(number)
+
+    previous = {signum: signal.signal(signum, note) for signum in held}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        for number in pending:
+            signal.raise_signal(number)
 
 
 def atomic_write(path: str | os.PathLike, data: bytes) -> None:

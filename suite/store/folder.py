@@ -7,6 +7,7 @@ No torch.
 
 from __future__ import annotations
 
+import itertools
 import os
 from datetime import datetime
 from pathlib import Path
@@ -20,16 +21,40 @@ class RunFolderError(ResultsError):
     """A results folder this run may not write into (already used, or in use), in one line."""
 
 
+def run_stamp() -> str:
+    """The default run id: the local time to the second (a test freezes it here)."""
+    return datetime.now().strftime("%Y%m%d-%H%M%S")
+
+
 def new_run_dir(root: Path, run_id: str | None) -> Path:
-    """ROOT/RUN_ID, or ROOT/<timestamp> (with -2, -3... if a run of the same second exists)."""
-    if run_id:
-        return root / run_id
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    candidate, n = root / stamp, 1
-    while candidate.exists():
-        n += 1
-        candidate = root / f"{stamp}-{n}"
-    return candidate
+    """ROOT/RUN_ID, or ROOT/<timestamp>: the folder a run means to write. Without a run id it is only
+    a wish: ``RunFolderLock.claim_new`` takes it, or the first free ``-2``, ``-3``... after it."""
+    return root / (run_id or run_stamp())
+
+
+def writer_alive(run_dir: str | os.PathLike) -> bool:
+    """Whether a live process holds RUN_DIR's lock, that is, still writes the run there.
+
+    The writer's ``flock`` lasts exactly as long as its process: a run killed without a word
+    (SIGKILL, an out-of-memory kill, a runner's hard stop) leaves ``.lock`` behind, unlocked. A
+    reader tries a shared lock without waiting and lets it go at once. Where the lock cannot be
+    read (another account's folder), the run is taken to be alive: never call a live run dead.
+    """
+    import fcntl
+
+    try:
+        fd = os.open(Path(run_dir) / LOCK_FILE, os.O_RDONLY)
+    except FileNotFoundError:
+        return False  # a writer removes it when it ends; a copy of the results never had one
+    except OSError:
+        return True
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except OSError:
+        return True  # held: the writer is alive
+    finally:
+        os.close(fd)  # closing lets go of a lock this reader took
+    return False
 
 
 class RunFolderLock:
@@ -74,6 +99,30 @@ class RunFolderLock:
         os.ftruncate(fd, 0)
         os.write(fd, f"{os.getpid()}\n".encode())
         return lock
+
+    @classmethod
+    def claim_new(cls, wanted: str | os.PathLike) -> RunFolderLock:
+        """A new folder for a run without a run id: WANTED, else WANTED-2, WANTED-3... locked.
+
+        Creating the folder (``mkdir`` without exist_ok) is the claim, and the operating system
+        grants it to one process only: of two runs started in one second, each gets a folder of
+        its own. Looking for a free name first and creating it later would let both pick one name.
+        """
+        wanted = Path(wanted)
+        try:
+            wanted.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise RunFolderError(f"cannot create the results folder {wanted.parent}: {exc.strerror}") from None
+        for n in itertools.count(1):
+            candidate = wanted if n == 1 else wanted.with_name(f"{wanted.name}-{n}")
+            try:
+                candidate.mkdir()
+            except FileExistsError:
+                continue
+            except OSError as exc:
+                raise RunFolderError(f"cannot create the results folder {candidate}: {exc.strerror}") from None
+            return cls.acquire(candidate)
+        raise AssertionError("unreachable")  # itertools.count never ends
 
     def release(self) -> None:
         if self._fd is None:

@@ -11,11 +11,19 @@ it. No torch here: the report reads results with this module alone.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 
 from suite.store.files import BENCHMARK_FILE, RESULTS_FILE, ResultsError, read_json
-from suite.store.records import RunResults
+from suite.store.folder import writer_alive
+from suite.store.records import AblationEntry, AblationStatus, RunResults, RunStatus
+
+WORKERS_DIR = "workers"  # a pytest-xdist run's folder: workers/<id>.json, merged by the controller at the end
+# A reader's status, never stored: the results file says "running", but no process writes its
+# folder any more. A run ends so only when its process is killed without a word.
+KILLED = "killed"
+KILLED_TEXT = "ended without a status (killed?)"
 
 
 def read_benchmark(folder: str | os.PathLike) -> dict | None:
@@ -42,11 +50,62 @@ def read_benchmark(folder: str | os.PathLike) -> dict | None:
 
 
 def load_run(folder: str | os.PathLike) -> RunResults:
-    """Load and check a run's results.json; FOLDER may also be the file itself."""
+    """Load and check a run's results.json; FOLDER may also be the file itself.
+
+    A pytest-xdist run that has not ended (still running, or killed) keeps what its workers
+    finished in workers/*.json until its controller merges them and writes results.json at the
+    end: they are merged in here (a folder with worker files only reads as the run they make up),
+    so that no reader misses what a killed controller never merged.
+    """
     path = Path(folder)
     if path.is_dir():
         path = path / RESULTS_FILE
+    workers = sorted((path.parent / WORKERS_DIR).glob("*.json")) if path.name == RESULTS_FILE else []
+    if workers and not path.exists():  # a controller writes its file only at the end
+        run = dataclasses.replace(_load(workers[0]), worker_id=None, ablations={}, extras={}, workers=None)
+    else:
+        run = _load(path)
+    if run.status == RunStatus.RUNNING and run.worker_id is None:
+        merge_workers(run, [_load(part) for part in workers])
+    return run
+
+
+def _load(path: Path) -> RunResults:
     return RunResults.from_json(read_json(path), path)
+
+
+def merge_workers(run: RunResults, parts: list[RunResults]) -> None:
+    """Fold the pytest-xdist workers' results PARTS into RUN (the controller's), in place.
+
+    Of the entries of one ablation the most advanced is kept (judged, then the most variants,
+    then started at all): every worker lists every selected ablation, and when pytest-xdist
+    splits an ablation's cases over workers, a worker that trained one of its variants must not
+    hide the one that judged it. Verdicts are not judged here (the session judges, the report
+    judges what is unjudged).
+    """
+
+    def advance(entry: AblationEntry) -> tuple[bool, int, bool]:
+        return bool(entry.verdicts), len(entry.variants), entry.status != AblationStatus.NOT_RUN
+
+    for part in parts:
+        for name, entry in part.ablations.items():
+            mine = run.ablations.get(name)
+            if mine is None or advance(entry) >= advance(mine):
+                run.ablations[name] = entry
+        run.extras.update(part.extras)
+        if not run.machine:  # the controller trained nothing itself
+            run.machine, run.device = part.machine, part.device
+        run.workers = {**(run.workers or {}), str(part.worker_id): str(part.device)}
+
+
+def run_status(folder: str | os.PathLike, stored: str) -> str:
+    """A run's status as a reader should take it: STORED (its results file's), except that a
+    'running' file in a folder no live process writes is KILLED."""
+    path = Path(folder)
+    home = path if path.is_dir() else path.parent
+    if stored == RunStatus.RUNNING and not writer_alive(home):
+        return KILLED
+    return stored
 
 
 def load_results(folder: str | os.PathLike) -> dict:
