@@ -46,7 +46,8 @@ LOG = pathlib.Path(os.environ["FAKE_LOG"])
 
 class FakeBench:
     device = "cpu"
-    splits = (None, None)
+    splits = ((), ())  # no data: nothing trains
+    expected = []  # nothing planned: the progress line has no size to announce
 
     def expect(self, ablations, seeds):
         pass
@@ -69,16 +70,23 @@ class FinishedLog:  # a plugin, not a conftest hook: the cases live outside this
                 os.fsync(log.fileno())
 
 
+class InterruptAtEnd:  # a signal while the session ends, as if it landed in pytest-benchmark's save
+    def pytest_sessionfinish(self, session):
+        raise KeyboardInterrupt("signal 2")
+
+
 def pytest_configure(config):
     config.pluginmanager.register(FinishedLog(), "finished-log")
+    if os.environ.get("FAKE_INTERRUPT_AT_END"):
+        config.pluginmanager.register(InterruptAtEnd(), "interrupt-at-end")
 """
 
 
-def start(folder: Path, seed: int) -> subprocess.Popen:
+def start(folder: Path, seed: int, **env_extra: str) -> subprocess.Popen:
     """The suite (all ablations, 2 seeds) with faked training, run in FOLDER; results in FOLDER/reports/r1."""
     (folder / "conftest.py").write_text(FAKE_TRAINING)
     env = dict(os.environ, PYTHONPATH=str(REPO), FAKE_SAMPLE=str(SAMPLE / "results.json"), FAKE_SEED=str(seed))
-    env.update(FAKE_LOG=str(folder / "finished.log"))
+    env.update(FAKE_LOG=str(folder / "finished.log"), **env_extra)
     env.pop("CI", None)
     command = [sys.executable, "-m", "pytest", "-p", "suite.harness.plugin", "-p", "no:cacheprovider"]
     command += ["--ablation-seeds", "2", "--ablation-out", str(folder / "reports"), "--ablation-run-id", "r1"]
@@ -153,16 +161,31 @@ def test_a_signal_at_a_random_moment_ends_the_run_as_interrupted(tmp_path, signa
     when = f"{signame} {delay:.3f} s after the first results file, {len(finished)} tests finished"
     assert child.returncode == pytest.ExitCode.INTERRUPTED, (when, out)
     assert "Traceback" not in out and "INTERNALERROR" not in out, (when, out)
-    assert "results: " in out and "/r1/results.json (run interrupted)" in out, (when, out)
     results = load_results(folder)
-    assert results["status"] == "interrupted" and results["finished"], when
     check_finished_work_is_kept(results, finished)
-    assert any(e["status"] in ("not run", "interrupted") for e in results["ablations"].values()), when
+    if results["status"] == "complete":  # every case had run: the signal landed in the session's end
+        assert "interrupted as the run ended; results: " in out and "(run complete)" in out, (when, out)
+    else:
+        assert "results: " in out and "/r1/results.json (run interrupted)" in out, (when, out)
+        assert results["status"] == "interrupted" and results["finished"], when
+        # stopped before its end: an ablation is judged, or says it was not run or interrupted
+        assert all(e["verdicts"] or e["status"] in ("not run", "interrupted") for e in results["ablations"].values())
     if (folder / "benchmark.json").exists():
         read_benchmark(folder)  # valid, if pytest-benchmark got to write it
     # Nothing else: no lock, no stray file, no temporary file of an interrupted write.
     leftovers = sorted(p.name for p in folder.rglob("*") if p.name not in ("results.json", "benchmark.json"))
     assert leftovers == [], (when, leftovers)
+
+
+def test_a_signal_as_the_session_ends_keeps_the_complete_run_and_prints_one_line(tmp_path):
+    child = start(tmp_path, 7, FAKE_INTERRUPT_AT_END="1")
+    out, _ = child.communicate(timeout=120)
+    assert child.returncode == pytest.ExitCode.INTERRUPTED, out
+    assert "Traceback" not in out and "INTERNALERROR" not in out, out
+    assert "interrupted as the run ended; results: " in out and "(run complete)" in out, out
+    results = load_results(tmp_path / "reports" / "r1")
+    assert results["status"] == "complete"
+    check_finished_work_is_kept(results, finished_before(tmp_path / "finished.log"))
 
 
 @pytest.mark.parametrize("seed", [4, 5, 6])

@@ -23,7 +23,7 @@ from suite.spec.chapter3 import ABLATIONS
 from suite.spec.claims import support_text
 from suite.spec.numfmt import statistic
 from suite.spec.profiles import PROFILES
-from suite.store.files import ResultsError, write_failure
+from suite.store.files import ResultsError, signals_held, write_failure
 from suite.store.records import Outcome, VerdictRecord
 
 SESSION = pytest.StashKey[RunSession]()
@@ -339,13 +339,25 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int):
     """The run's status is settled before any other plugin's session end (pytest-benchmark's
     among them) can fail; the comparison and the report come after, once benchmark.json exists."""
     run = session.config.stash.get(SESSION, None)
-    ending = run is not None and run.settle(exitstatus)
+    interrupted = False
+    try:
+        with signals_held():  # the run's final status is written whole, whatever arrives meanwhile
+            ending = run is not None and run.settle(exitstatus)
+    except KeyboardInterrupt:  # arrived during the settling: raised again once the file was written
+        ending = interrupted = True
+        _interrupted_at_end(session, run)
     bench = getattr(session.config.option, "benchmark_json", None)
     written = False
     try:
         result = yield
         written = True
         return result
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM while the session ends (pytest-benchmark saving its file)
+        if not ending:
+            raise
+        interrupted = True
+        _interrupted_at_end(session, run)
+        return None
     except OSError as exc:  # pytest-benchmark writing benchmark.json to a full disk: one line
         if not ending:
             raise
@@ -358,8 +370,13 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int):
     finally:
         if isinstance(bench, DeferredFile):
             bench.commit(written)
-        if ending:
+        if ending and not interrupted:  # stopped by hand: no comparison, no report (python -m suite.report renders it)
             run.end(session)
+
+
+def _interrupted_at_end(session: pytest.Session, run: RunSession) -> None:
+    session.exitstatus = pytest.ExitCode.INTERRUPTED
+    _say(session.config, f"interrupted as the run ended; results: {run.path} (run {run.results.status})")
 
 
 def _say(config: pytest.Config, line: str) -> None:
