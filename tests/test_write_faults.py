@@ -43,7 +43,8 @@ SAMPLE = files.read_json({sample!r})
 
 class Workbench:
     def __init__(self, profile, device, data_dir=None, **_):
-        self.device, self.splits = "cpu", None
+        self.device, self.splits = "cpu", ((), ())  # no data: nothing trains
+        self.expected = []  # nothing planned: the progress line has no size to announce
 
     def expect(self, names, seeds):
         pass
@@ -106,8 +107,9 @@ def test_the_fake_workbench_runs_the_cases(fake_run, tmp_path):
 
 
 def test_a_full_disk_stops_the_run_in_one_line_keeping_every_verdict_written(fake_run, tmp_path):
-    # Writes: the planned run, scaling's two variants (the second judges scaling); then the disk is full.
-    result = fake_run(full_after=3)
+    # Writes: the planned run, then each of scaling's two variants as it starts and as it is stored
+    # (the second judges scaling); then the disk is full.
+    result = fake_run(full_after=5)
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     no_traceback(result)
     folder = tmp_path / "reports" / "r1"
