@@ -10,19 +10,17 @@ Each run writes reports/<run-id>/results.json (and pytest-benchmark's benchmark.
 
 from __future__ import annotations
 
-import argparse
-import re
 import signal
 import warnings
 
 import pytest
 
 from suite.harness.ending import DeferredFile
+from suite.harness.options import add_options, check_device
 from suite.harness.run import RunSession
 from suite.spec.chapter3 import ABLATIONS
 from suite.spec.claims import support_text
 from suite.spec.numfmt import statistic
-from suite.spec.profiles import PROFILES
 from suite.store.files import ResultsError, signals_held, write_failure
 from suite.store.records import Outcome, VerdictRecord
 
@@ -38,92 +36,15 @@ class Inconclusive(NotReproduced):
     that one filter silences both)."""
 
 
-def _device_option(text: str) -> str:
-    if text in ("auto", "cpu", "cuda") or re.fullmatch(r"cuda:\d+", text):
-        return text
-    raise argparse.ArgumentTypeError(f"invalid value {text!r}: expected auto, cpu, cuda or cuda:N")
-
-
-def _count_option(minimum: int):
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            value = None
-        if value is None or value < minimum:
-            raise argparse.ArgumentTypeError(f"invalid value {text!r}: expected an integer >= {minimum}")
-        return value
-
-    return parse
-
-
 def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("ablation", "chapter-3 ablation suite")
-    group.addoption(
-        "--ablation-profile",
-        choices=sorted(PROFILES),
-        default="ci",
-        help="book: the book's protocol; ci: shrunk for a 2-core CPU (default: ci)",
-    )
-    group.addoption(
-        "--ablation-device",
-        default="cpu",
-        metavar="DEVICE",
-        type=_device_option,
-        help="auto, cpu, cuda or cuda:N; cuda fails at once without CUDA (default: cpu)",
-    )
-    group.addoption(
-        "--ablation-seeds", type=_count_option(1), metavar="N", help="seeds per variant, >= 1 (default: the profile's)"
-    )
-    group.addoption(
-        "--ablation-base-seed",
-        type=_count_option(0),
-        default=0,
-        metavar="B",
-        help="seeds are B*1000, B*1000+1, ... (default: 0)",
-    )
-    group.addoption("--ablation-data-dir", metavar="DIR", help="folder with the FashionMNIST files")
-    group.addoption("--ablation-out", default="reports", metavar="DIR", help="results root (default: reports)")
-    group.addoption("--ablation-run-id", metavar="ID", help="results folder name (default: a timestamp)")
-    group.addoption(
-        "--ablation-progress",
-        choices=("auto", "on", "off"),
-        default="auto",
-        help="per-epoch progress; auto: on a terminal, off under CI (default: auto)",
-    )
-    group.addoption(
-        "--ablation-report",
-        action="store_true",
-        help="render report.html and report.pdf into the results folder at the end",
-    )
-    group.addoption(
-        "--ablation-compare",
-        metavar="DIR",
-        help="at the end, compare with the earlier runs in DIR (docs/nightly.md); a regression fails the run",
-    )
-    group.addoption("--ablation-store", action="store_true", help="with --ablation-compare: then store this run in DIR")
-    group.addoption(
-        "--ablation-accept",
-        metavar="REASON",
-        help="with --ablation-compare: the changes are intended; pass, store as the baseline, REASON recorded",
-    )
-
-
-def _check_device(device: str) -> None:
-    if device.startswith("cuda"):  # only then import torch (and the runner) this early
-        from suite.engine.workbench import DeviceUnavailable, resolve_device
-
-        try:
-            resolve_device(device)
-        except DeviceUnavailable as exc:
-            raise pytest.UsageError(str(exc)) from None
+    add_options(parser)
 
 
 @pytest.hookimpl(tryfirst=True)  # before pytest-benchmark reads --benchmark-json
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "ablation(name): a case of the named ablation")
     config.addinivalue_line("markers", "xdist_group(name): run in one pytest-xdist worker")
-    _check_device(config.getoption("ablation_device"))
+    check_device(config.getoption("ablation_device"))
     run = config.stash[SESSION] = RunSession.from_config(config)
     if hasattr(config.option, "benchmark_json") and config.option.benchmark_json is None:
         config.option.benchmark_json = DeferredFile(lambda: run.run_dir / "benchmark.json")
