@@ -224,7 +224,6 @@ def _cost_ratio(out: Path, name: str) -> str:
     sys.path.insert(0, str(ROOT))
     from suite.regress.cost import _cost
     from suite.regress.history import load_run
-
     from suite.store.files import ResultsError
 
     try:
