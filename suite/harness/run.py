@@ -282,7 +282,8 @@ class RunSession:
         self.results.finished = now()
         self.results.status = status
         self.results.error = reason if status == RunStatus.ERROR else None
-        if self.results.machine:  # something trained: how busy the machine was, for the nightly's time
+        if self.results.machine and not self.results.workers:  # this process trained: how busy the machine
+            # was, for the nightly's time (a controller's workers trained: merge_workers summed theirs)
             self.results.machine["load_end"] = load_sample()
         interrupted = status == RunStatus.INTERRUPTED
         for entry in self.results.ablations.values():
