@@ -24,6 +24,7 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
+from suite.engine.fused import flat_zeros, shared
 from suite.engine.model import build_model  # each run's initial weights: the plain model's, under its seed
 from suite.engine.stack_ops import Linear, bcast, mix, per_run
 
@@ -34,7 +35,7 @@ EVAL_CHUNK = 10_000  # rows per forward pass when evaluating a whole split
 class Stack:
     """Parameters, optimizer state and per-run settings of K runs; one ``step`` trains them all."""
 
-    def __init__(self, runs: Sequence[tuple], features: int, device: torch.device):
+    def __init__(self, runs: Sequence[tuple], features: int, device: torch.device, fused: str = "off"):
 
         cfgs = [cfg for cfg, _ in runs]
         first = cfgs[0]
@@ -88,7 +89,13 @@ class Stack:
         self.training = torch.ones(k, dtype=torch.bool, device=device)  # False: the slip's eval mode
         self.steps = torch.zeros((), dtype=torch.long, device=device)  # optimizer steps so far
         self.loss_sum = torch.zeros(k, device=device)  # this epoch's training loss, per run
-        self.moments = [(torch.zeros_like(p), torch.zeros_like(p)) for p in self.params] if self.any_adam else []
+        self.fused = shared(fused)  # one compiled update for the stack (suite.engine.fused), or None
+        self.moments = self._zero_moments() if self.any_adam else []
+
+    def _zero_moments(self) -> list[tuple[Tensor, Tensor]]:
+        if self.fused is None:
+            return [(torch.zeros_like(p), torch.zeros_like(p)) for p in self.params]
+        return list(zip(flat_zeros(self.params), flat_zeros(self.params)))  # one buffer per moment
 
     def _gather_params(self) -> None:
         # In nn.Sequential's order (Linear, BatchNorm1d, Linear...): the penalty sums them so.
@@ -182,6 +189,11 @@ class Stack:
         size differs per run, is applied per parameter.
         """
         grads = list(grads)
+        if (
+            self.fused is not None and self.any_adam
+        ):  # one fused update (SGD-only stacks: one kernel a parameter already)
+            firsts, seconds = [m for m, _ in self.moments], [v for _, v in self.moments]
+            return self.fused(self.params, grads, firsts, seconds, self.lr, self.is_adam, self.steps)
         if self.any_adam:  # torch's Adam without capturable: bias corrections in double precision
             count = self.steps.double()
             step_size = (-(self.lr / (1 - BETAS[0] ** count))).float()
@@ -237,7 +249,11 @@ class Stack:
         self._gather_params()
         # The update's branches are chosen by which optimizers remain (same arithmetic either way).
         self.any_adam, self.any_sgd = (any(c.optimizer == o for c in self.cfgs) for o in ("adam", "sgd"))
-        self.moments = [(pick(m), pick(v)) for m, v in self.moments] if self.any_adam else []
+        moments = [(pick(m), pick(v)) for m, v in self.moments] if self.any_adam else []
+        self.moments = self._zero_moments() if self.any_adam else []
+        for (m, v), (kept_m, kept_v) in zip(self.moments, moments):
+            m.copy_(kept_m)
+            v.copy_(kept_v)
 
     # -- evaluation and results -----------------------------------------------------------------
     @torch.no_grad()

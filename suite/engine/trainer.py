@@ -25,6 +25,7 @@ import torch
 from torch import Tensor, nn
 
 from suite.engine.data import Split
+from suite.engine.fused import default_mode
 from suite.engine.stack import EVAL_CHUNK, Stack
 from suite.spec.config import TrainConfig
 
@@ -139,12 +140,14 @@ def train_stack(
     snapshots: Sequence[Sequence[int]] = (),
     graph: bool | None = None,
     on_done: OnDone | None = None,
+    fused: str | None = None,
 ) -> list[RunResult]:
     """Train RUNS, (config, seed) pairs sharing hidden widths, batch norm and batch size, at once.
 
     ``on_epoch(k, epoch, row)`` reports run K's epochs (progress display). ``snapshots[k]`` lists
     epochs of run K whose model to keep too (a shorter run served as a prefix needs its model).
-    ``graph``: replay steps as a CUDA graph; default on CUDA. Runs may differ in epochs: a run
+    ``graph``: replay steps as a CUDA graph; default on CUDA. ``fused``: the update
+    (``suite.engine.fused``: "off", "eager", "compile"); default compiled on CUDA. Runs may differ in epochs: a run
     that is done (or diverged) leaves the stack at the end of its last epoch, ``on_done(k, result)``
     gets its result at once, and the others train on in a smaller stack.
     """
@@ -155,7 +158,7 @@ def train_stack(
         raise ValueError("a stack's runs must share the batch size")
     clock = time.perf_counter()  # each run's share of the stack's time: every epoch split among its runs
     pixels, val_pixels = train.pixels.float(), val.pixels.float()  # scaled per run, per batch
-    stack = Stack(runs, pixels.shape[1], device)
+    stack = Stack(runs, pixels.shape[1], device, fused or default_mode(device))
     stepper = Stepper(stack, pixels, train.labels, batch, device.type == "cuda" if graph is None else graph)
     plateaus = [_plateau(cfg) for cfg in cfgs]
     keep = [set(snapshots[k]) if k < len(snapshots) else set() for k in range(len(runs))]
