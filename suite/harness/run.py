@@ -144,8 +144,9 @@ class RunSession:
             self.save()  # a run killed while this trains shows the ablation as started, not as "not run"
 
         def on_epoch(trained: str, seed: int, epoch: int, row: dict) -> None:
-            if self.progress:  # TRAINED: this variant, or a stack-mate of its ablation (CUDA)
-                self.progress.epoch(name, trained, seed, epoch, row)
+            if self.progress:  # TRAINED: a variant of this ablation, or "ablation/variant" of a stack-mate's (CUDA)
+                other, _, trained = trained.rpartition("/")
+                self.progress.epoch(other or name, trained, seed, epoch, row)
 
         def work() -> VariantRecord:
             return self.workbench.run_variant(ablation, variant, self.seeds, on_epoch)
