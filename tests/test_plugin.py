@@ -158,6 +158,9 @@ def test_xdist_workers_merge_into_one_results_file(suite_run, tmp_path):
         assert all(v["duration_s"] > 0 for v in entry["variants"].values())
     # How busy the machine was is the workers' threads' time, summed: the controller trained nothing.
     workers = [read_json(path) for path in sorted((tmp_path / "reports" / "r1" / "workers").glob("*.json"))]
+    for name in ("batch_size", "scaling"):  # one worker trained each ablation: no variant trained twice
+        trained_in = [w["worker_id"] for w in workers if w["ablations"].get(name, {}).get("variants")]
+        assert len(trained_in) == 1, (name, trained_in)
     for when in ("load_start", "load_end"):
         for key in ("run_s", "wait_s"):
             merged = results["machine"][when][key]

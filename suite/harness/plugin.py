@@ -61,6 +61,16 @@ def pytest_cmdline_main(config: pytest.Config) -> None:
         config.option.dist = "loadgroup"
 
 
+@pytest.hookimpl(optionalhook=True, tryfirst=True)  # pytest-xdist's hook, before its own
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    """loadgroup that keeps an ablation together whatever pytest reads as a node id (xdist_groups)."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from suite.harness.xdist_groups import make_scheduler
+
+    return make_scheduler(config, log)
+
+
 @pytest.hookimpl(optionalhook=True)  # pytest-xdist's hook: unknown to pytest when xdist is absent
 def pytest_configure_node(node) -> None:
     """pytest-xdist hook (controller side): every worker writes into the controller's run folder,
