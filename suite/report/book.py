@@ -95,7 +95,12 @@ def value_text(metric: str, value: float, *, unit: bool = True) -> str:
 def _spread_text(c: Comparison) -> str:
     if len(c.seeds) == 1 or c.low == c.high:
         return value_text(c.book.metric, c.low)
-    return f"{value_text(c.book.metric, c.low, unit=False)}–{value_text(c.book.metric, c.high)}"
+    low, high = value_text(c.book.metric, c.low, unit=False), value_text(c.book.metric, c.high)
+    if METRICS[c.book.metric].unit.value.decimals is None and all(map(math.isfinite, (c.low, c.high))):
+        # significant digits drop a trailing zero ('0.376–0.38'): both ends to the same decimals
+        decimals = max((len(text.partition(".")[2]) for text in (low, high) if "e" not in text), default=3)
+        low, high = (f"{value:.{decimals}f}".replace("-", "−") for value in (c.low, c.high))
+    return f"{low}–{high}"
 
 
 def _amount(metric: str, size: float) -> str:
