@@ -149,8 +149,9 @@ class RunSession:
             self.save()  # a run killed while this trains shows the ablation as started, not as "not run"
 
         def on_epoch(trained: str, seed: int, epoch: int, row: dict) -> None:
-            if self.progress:  # TRAINED: this variant, or a stack-mate of its ablation (CUDA)
-                self.progress.epoch(name, trained, seed, epoch, row)
+            if self.progress:  # TRAINED: a variant of this ablation, or "ablation/variant" of a stack-mate's (CUDA)
+                other, _, trained = trained.rpartition("/")
+                self.progress.epoch(other or name, trained, seed, epoch, row)
 
         def work() -> VariantRecord:
             return self.workbench.run_variant(ablation, variant, self.seeds, on_epoch)
@@ -296,7 +297,8 @@ class RunSession:
         self.results.finished = now()
         self.results.status = status
         self.results.error = reason if status == RunStatus.ERROR else None
-        if self.results.machine:  # something trained: how busy the machine was, for the nightly's time
+        if self.results.machine and not self.results.workers:  # this process trained: how busy the machine
+            # was, for the nightly's time (a controller's workers trained: merge_workers summed theirs)
             self.results.machine["load_end"] = load_sample()
         interrupted = status == RunStatus.INTERRUPTED
         for name, entry in self.results.ablations.items():
