@@ -127,19 +127,57 @@ def results(profile: str, val_acc: float) -> dict:
 def test_sections_and_summary_of_a_book_run():
     refs = (ACC, BookValue(**{**ACC.__dict__, "metric": "val_loss", "value": 0.9, "precision": 0.01}))
     book = book_sections(results("book", 0.80), refs)
-    line = book["sections"]["optimizer"]["lines"][0]
-    assert line["class"] == "outside" and line["text"].startswith("0 of 2 book values within the seed spread.")
-    assert "val. acc. at epoch 2: book 85.0 %" in line["text"].replace("\u00a0", " ")
+    section = book["sections"]["optimizer"]
+    assert section["outside"] == 2 and [row["class"] for row in section["rows"]] == ["outside", "outside"]
+    rows = [{k: v.replace("\u00a0", " ") for k, v in row.items() if isinstance(v, str)} for row in section["rows"]]
+    assert [row["what"] for row in rows] == ["val. loss at epoch 2", "val. acc. at epoch 2"]  # the farther first
+    first = rows[1]
+    assert first["what"] == "val. acc. at epoch 2" and first["book"] == "85.0 % (± 0.5 pp)"
+    assert first["run"] == "80.0–81.0 %" and first["result"] == "4.0 pp above the seeds"
     assert book["summary"]["text"].startswith(
-        "0 of 2 book values reproduced within the seed spread; not: Optimizer / SGD: val. acc. at epoch 2 (4.0"
+        "0 of 2 book values reproduced within the seed spread; not: Optimizer / SGD: val. loss at epoch 2 (0.4"
     )
-    assert book["sections"]["optimizer"]["cells"]["sgd"] == {"lines": ["val. 85.0\u00a0%", "loss 0.9"], "epoch": 2}
-    assert [p["value"] for p in book["sections"]["optimizer"]["points"]] == [85.0, 0.9]
+    assert section["cells"]["sgd"] == {"lines": ["val. 85.0\u00a0%", "loss 0.9"], "epoch": 2}
+    assert [p["value"] for p in section["points"]] == [85.0, 0.9]
+
+
+def test_the_table_lists_the_farthest_outside_first():
+    """Outliers first, the farthest (in reading precisions) first; values within keep their order."""
+    within = BookValue(**{**ACC.__dict__, "metric": "train_acc", "value": 0.805})
+    near = BookValue(**{**ACC.__dict__, "value": 0.83})  # 2 points above the seeds: 4 precisions
+    far = BookValue(**{**ACC.__dict__, "metric": "val_loss", "value": 0.9, "precision": 0.01})  # 0.4: 40
+    rows = book_sections(results("book", 0.80), (within, near, far))["sections"]["optimizer"]["rows"]
+    assert [row["what"].split(" at")[0] for row in rows] == ["val. loss", "val. acc.", "train acc."]
+    assert [row["class"] for row in rows] == ["outside", "outside", "within"]
+
+
+def test_a_loss_read_too_coarsely_is_counted_not_compared():
+    """The rule the report states: a loss read to ±5 (an axis to 150) is no comparison, nor an
+    accuracy read to ±3 points; a loss read to a tenth of its value still is."""
+    coarse = BookValue(**{**ACC.__dict__, "metric": "val_loss", "value": 2.3, "precision": 5.0})
+    fine = BookValue(**{**ACC.__dict__, "metric": "val_loss", "value": 2.3, "precision": 0.2})
+    blurred = BookValue(**{**ACC.__dict__, "precision": 0.03})
+    runs = [run([0.5, 0.8], [2.0, 2.31])]
+    assert compare(coarse, runs, "book").state == "too coarse"
+    assert compare(fine, runs, "book").state == "within"
+    assert compare(blurred, runs, "book").state == "too coarse"
+    section = book_sections(results("book", 0.80), (ACC, coarse))["sections"]["optimizer"]
+    assert len(section["rows"]) == 1
+    assert "1 value read off the plot too coarsely to compare (SGD: val. loss at epoch 2, read" in section["uncompared"]
+
+
+def test_the_real_book_values_have_no_loss_compared_to_within_more_than_a_tenth():
+    from suite.report.book import sensible
+
+    for value in BOOK_VALUES:
+        if sensible(value) and METRICS[value.metric].unit.name == "loss":
+            assert value.precision <= 0.1 * value.value, value
 
 
 def test_a_ci_run_is_marked_not_comparable_everywhere():
     book = book_sections(results("ci", 0.85), (ACC,))
-    assert book["sections"]["optimizer"]["lines"][0]["class"] == "neutral"
+    section = book["sections"]["optimizer"]
+    assert not section["comparable"] and [row["result"] for row in section["rows"]] == ["not comparable"]
     assert not book["summary"]["comparable"] and "not comparable" in book["summary"]["text"]
 
 

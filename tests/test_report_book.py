@@ -70,23 +70,29 @@ def test_summary_counts_the_reproduced_values_and_names_the_miss(book_report):
     assert book_report.find(miss) < book_report.find(squash("2 The ablations, in the book's order"))
 
 
-def test_each_variant_has_its_comparison_line(book_report):
-    for line in [
-        "SGD: 4 of 5 book values within the seed spread. Outside: val. acc. at epoch 10: book 85.3 %",
-        "Adam: 5 of 5 book values within the seed spread.",
-        "no batch norm: 5 of 5 book values within the seed spread.",
-        "dropout 0.25: 2 of 2 book values within the seed spread.",
-    ]:
-        assert squash(line) in book_report, line
+def test_each_section_has_a_book_table_with_the_outlier_first(book_report):
+    """One table per section (issue 20): the value outside the seeds opens it, before those within."""
+    start = book_report.find(squash("SGD and Adam at the same learning rate"))  # the section, not the summary
+    optimizer = book_report[start : book_report.find(squash("Adam with learning rates 0.1"), start)]
+    head = squash(f"{compared(('optimizer',)) - 1} of {compared(('optimizer',))} book values lie within")
+    first = squash("Variant Value Book This run (seeds) Result SGD val. acc. at epoch 10 85.3 % (± 0.3 pp)")
+    assert head in optimizer and first in optimizer
+    assert squash("4.9 pp above the seeds") in optimizer
+    assert optimizer.find(squash("4.9 pp above the seeds")) < optimizer.find("within", optimizer.find(first))
+    for section, count in (("batch_norm", compared(("batch_norm",))), ("dropout", compared(("dropout",)))):
+        assert squash(f"{count} of {count} book values lie within") in book_report, section
 
 
 def test_values_measured_differently_are_shown_and_say_why(book_report):
-    assert squash("not compared, the book measured this accuracy with dropout active") in book_report
+    assert squash("Not compared: 3 values measured differently by the book (dropout 0.25: val. acc. at epoch 1") in (
+        book_report
+    )
+    assert squash("the book measured this accuracy with dropout active") in book_report
     assert (
         squash(
-            "Why this comparison: the book's figure is titled “with batch normalization”, but its model "
-            "trained in eval mode from epoch 2 on (the eval-mode slip), and its epoch-1 accuracies were "
-            "measured in train mode"
+            "Why this comparison: batch norm, book's eval-mode slip: The book's figure is titled “with batch "
+            "normalization”, but its model trained in eval mode from epoch 2 on (the eval-mode slip), and its "
+            "epoch-1 accuracies were measured in train mode"
         )
         in book_report
     )
@@ -94,4 +100,7 @@ def test_values_measured_differently_are_shown_and_say_why(book_report):
 
 def test_the_book_column_shows_the_book_epoch(book_report):
     assert squash("val. 85.3 % train 87.0 % loss 0.426 epoch 10") in book_report  # SGD's book cell
-    assert squash("A book value counts as reproduced when it lies within this run's range over seeds") in book_report
+    assert squash("book values lie within this run's range over seeds (minimum to maximum) at the book's epoch") in (
+        book_report
+    )
+    assert squash("widened by the tolerance: the reading precision of each book value, at most 2 pp") in book_report

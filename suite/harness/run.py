@@ -28,6 +28,7 @@ from suite.spec.claims import Verdict
 from suite.spec.profiles import PROFILES, Profile, seeds_for
 from suite.store.files import RESULTS_FILE, ResultsError, atomic_write_json, write_failure
 from suite.store.folder import RunFolderLock, new_run_dir
+from suite.store.load import LoadSample
 from suite.store.machine import load_sample, machine_info
 from suite.store.records import AblationEntry, AblationStatus, RunResults, RunStatus
 from suite.store.results import WORKERS_DIR, load_run, merge_workers
@@ -65,6 +66,7 @@ class RunSession:
         self._lock: RunFolderLock | None = None  # held by the process that owns run_dir (not a worker)
         self.internal_error: str | None = None  # pytest's INTERNALERROR, as the run's one-line reason
         self.write_error: str | None = None  # the first failed write of the results: the plugin stops the run
+        self._sampled: set[str] = set()  # ablations whose opening load sample this process took
         self.results = RunResults.new(
             run_dir.name, command, now(), profile, device, self.seeds, base_seed=base_seed, worker_id=worker_id
         )
@@ -141,6 +143,9 @@ class RunSession:
         ablation = ABLATIONS[name]
         if entry.status != AblationStatus.RUNNING:
             entry.status = AblationStatus.RUNNING
+            if entry.load_start is None:  # the report flags an ablation that ran on a loaded machine
+                entry.load_start = LoadSample.now()
+                self._sampled.add(name)
             self.save()  # a run killed while this trains shows the ablation as started, not as "not run"
 
         def on_epoch(trained: str, seed: int, epoch: int, row: dict) -> None:
@@ -178,11 +183,20 @@ class RunSession:
         verdicts = ABLATIONS[name].judge(entry.runs_by_variant(), profile=self.profile.name)
         if verdicts is not None:
             entry.record_verdicts(verdicts)
+            self._sample_end(name)
 
     def mark_error(self, name: str, message: str) -> None:
         entry = self._entry(name)
         entry.status, entry.error = AblationStatus.ERROR, message
+        self._sample_end(name)
         self.save()
+
+    def _sample_end(self, name: str) -> None:
+        """The ablation's closing load sample, where this process took its opening one: the
+        samples count this process's threads, so a worker's start and the controller's end
+        would compare two processes."""
+        if name in self._sampled and self.results.ablations[name].load_end is None:
+            self.results.ablations[name].load_end = LoadSample.now()
 
     def record_extra(self, key: str, value: dict) -> None:
         self.results.extras[key] = value
@@ -287,8 +301,9 @@ class RunSession:
             # was, for the nightly's time (a controller's workers trained: merge_workers summed theirs)
             self.results.machine["load_end"] = load_sample()
         interrupted = status == RunStatus.INTERRUPTED
-        for entry in self.results.ablations.values():
+        for name, entry in self.results.ablations.items():
             if entry.status == AblationStatus.RUNNING:  # stopped between training and judging
+                self._sample_end(name)
                 entry.status = AblationStatus.INTERRUPTED if interrupted else AblationStatus.NOT_RUN
         self.save()
 

@@ -15,13 +15,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from suite.store.load import run_loaded
+
 # From results.json's ``machine`` (suite.store.machine.machine_info): everything that can change
 # a floating-point result: the kernels (torch, CUDA, cuDNN builds, the CPU's instruction set and
 # the GPU model), the reduction order (torch's thread count), and Python (its float formatting).
 FROM_MACHINE = ("python", "torch", "cuda", "cudnn", "torch_threads", "cpu", "gpu")
 # Where the machine decides the speed: a time is compared only between runs with these equal.
 SPEED = ("cpu", "cpu_count", "gpu", "torch_threads")
-LOADED_WAIT = 0.1  # a run whose threads waited, runnable, this share of their time shared the CPUs
 
 
 def fingerprint(data: dict) -> dict[str, Any]:
@@ -57,29 +58,7 @@ def speed_machine(data: dict) -> tuple:
     return (device, *(machine.get(key) for key in SPEED))
 
 
-def wait_share(data: dict) -> float | None:
-    """The share of their time the run's threads waited, runnable, for a CPU that another job held
-    (Linux schedstat, from the run's start to its end); None where the run did not record it."""
-    machine = data.get("machine") or {}
-    start, end = machine.get("load_start") or {}, machine.get("load_end") or {}
-    try:
-        ran, waited = end["run_s"] - start["run_s"], end["wait_s"] - start["wait_s"]
-    except (KeyError, TypeError):
-        return None
-    return waited / (ran + waited) if ran + waited > 0 else None
-
-
 def loaded(data: dict) -> str | None:
-    """Why the run's times say nothing about the code ('waited 23 % of its time for a CPU'), or None.
-    Without schedstat: the 1-minute load average at the start or the end above the CPU count,
-    less the run's own threads at the end."""
-    share = wait_share(data)
-    if share is not None:
-        return f"its threads waited {share:.0%} of their time for a CPU" if share > LOADED_WAIT else None
-    machine = data.get("machine") or {}
-    cores, threads = machine.get("cpu_count") or 1, machine.get("torch_threads") or 1
-    start = ((machine.get("load_start") or {}).get("loadavg") or [0.0])[0]
-    end = ((machine.get("load_end") or {}).get("loadavg") or [0.0])[0]
-    if max(start, end - threads) > cores - threads:
-        return f"load average {start:.1f} at the start, {end:.1f} at the end, on {cores} CPUs"
-    return None
+    """Why the run's times say nothing about the code ('waited 23 % of its time for a CPU'), or None:
+    ``suite.store.load``'s rule, from the run's start to its end, which the report's flags share."""
+    return run_loaded(data)

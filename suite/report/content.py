@@ -17,9 +17,11 @@ from pathlib import Path
 
 from suite.report import batch_norm, fmt
 from suite.report.book import book_sections
+from suite.report.facts import mode_table, sigmoid_table
 from suite.report.scoreboard import Scoreboard, device_text, wall_time
 from suite.report.sections import OUTCOME_CLASS, ablation_sections, status_text
 from suite.report.since import build_since
+from suite.report.timing import ablation_load, request_names, section_time, timing_rows, variant_time
 from suite.report.verdicts import JUDGED
 from suite.spec.chapter3 import ABLATIONS
 from suite.spec.claims import LEVEL, Claim
@@ -53,6 +55,15 @@ def _commit(machine: dict) -> str:
     return commit[:12] + (" (with uncommitted changes)" if machine.get("git_dirty") else "")
 
 
+def pasteable(command: list[str]) -> list[str]:
+    """The stored command as a shell would take it back, quoted argument by argument. Files of
+    older versions stored sys.argv, whose first word is pytest's own script or its
+    ``__main__.py`` (``python -m pytest``), which cannot be pasted: it reads ``pytest``."""
+    if command and (Path(command[0]).name in ("__main__.py", "pytest", "py.test") or command[0].endswith("/pytest")):
+        command = ["pytest", *command[1:]]
+    return [shlex.quote(arg) for arg in command]
+
+
 def title_block(results: dict, sections: list[dict]) -> dict:
     wall, measured = wall_time(results, sections)
     profile = results["profile"]
@@ -70,6 +81,7 @@ def title_block(results: dict, sections: list[dict]) -> dict:
         "data": f"FashionMNIST: {sizes[0]} (of 60,000), {sizes[1]} (of the 10,000 test images)",
         "device": device_text(results),
         "commit": _commit(results.get("machine") or {}),
+        "command": " ".join(pasteable(results.get("command") or [])),
         "wall_time": wall if measured else f"at least {wall} (the run has no end time)",
         "seeds": len(results["seeds"]),
         "seed_list": ", ".join(map(str, results["seeds"])),
@@ -168,87 +180,6 @@ def summary_rows(sections: list[dict]) -> list[dict]:
     return rows
 
 
-def timing_rows(sections: list[dict], bench: dict | None) -> dict:
-    rows, total = [], 0.0
-    for section in sections:
-        for variant in section["variants"]:
-            seconds = (bench or {}).get((section["name"], variant["name"]))
-            source = "benchmark" if seconds is not None else "results"
-            if seconds is None:
-                seconds = variant["duration_s"]
-            epochs = sum(len(r["history"].get("val_acc", [])) for r in variant["runs"])
-            share = variant.get("training_s")
-            rows.append(
-                {
-                    "section": section,
-                    "variant": variant,
-                    "seconds": seconds,
-                    "source": source,
-                    "share": fmt.duration(share) if share is not None else fmt.MISSING,
-                    "time": fmt.duration(seconds) if seconds is not None else variant["state"],
-                    "per_epoch": fmt.duration(seconds / epochs) if seconds and epochs else fmt.MISSING,
-                    "seeds": len(variant["runs"]),
-                    "epochs": epochs,
-                }
-            )
-            total += seconds or 0.0
-    longest = max((r["seconds"] or 0.0 for r in rows), default=0.0) or 1.0
-    for row in rows:
-        row["bar"] = round(100 * (row["seconds"] or 0.0) / longest, 1)
-    return {
-        "rows": rows,
-        "total": fmt.duration(total),
-        "from_benchmark": bench is not None and any(r["source"] == "benchmark" for r in rows),
-        "has_shares": any(v.get("training_s") is not None for s in sections for v in s["variants"]),
-    }
-
-
-def sigmoid_table(extras: dict) -> dict | None:
-    table = extras.get("sigmoid")
-    if not table:
-        return None
-    keys = list(table["values"])
-    rows = []
-    for i, weight in enumerate(table["weights"]):
-        cells = []
-        for key in keys:
-            value = table["values"][key][i]
-            text = f"{value:.1e}".replace("-", "−") if 0 < value < 1e-4 else f"{value:.6f}"
-            cells.append(
-                {
-                    "product": fmt.number(weight * float(key), 4),
-                    "value": text,
-                    "saturated": value > 0.9999 or value < 1e-4,
-                }
-            )
-        rows.append({"weight": fmt.number(weight, 3), "cells": cells})
-    return {"inputs": [fmt.number(float(k), 4) for k in keys], "rows": rows}
-
-
-def mode_table(extras: dict) -> dict | None:
-    probe = extras.get("train_eval_mode")
-    if not probe:
-        return None
-    rows = [
-        {
-            "seed": r["seed"],
-            "eval_diff": fmt.number(r["eval_max_abs_diff"], 3),
-            "train_diff": fmt.number(r["train_max_abs_diff"], 3),
-            "eval_acc": fmt.percent(r["eval_acc"]),
-            "train_acc": fmt.percent(r["train_mode_acc"]),
-            "changed": fmt.percent(r["changed_predictions"], 2),
-        }
-        for r in probe["rows"]
-    ]
-    return {
-        "rows": rows,
-        "changed": fmt.percent(probe.get("changed_predictions_mean"), 2),
-        "drop": fmt.values_mean_spread([probe["accuracy_drop_mean"]], "pp")
-        if "accuracy_drop_mean" in probe
-        else fmt.MISSING,
-    }
-
-
 def appendix(results: dict, run_dir: Path) -> dict:
     machine = results.get("machine") or {}
     env = [
@@ -256,11 +187,10 @@ def appendix(results: dict, run_dir: Path) -> dict:
         for key, label in ENVIRONMENT
         if machine.get(key) not in (None, "")
     ]
-    command = results.get("command") or []
     return {
         "environment": env,
         "packages": sorted((machine.get("packages") or {}).items()),
-        "command": [shlex.quote(arg) for arg in command],
+        "command": pasteable(results.get("command") or []),
         "seeds": ", ".join(map(str, results["seeds"])),
         "base_seed": results.get("base_seed", fmt.MISSING),
         "started": fmt.timestamp(results.get("started")),
@@ -269,6 +199,16 @@ def appendix(results: dict, run_dir: Path) -> dict:
         "schema": results["schema"],
         "folder": str(run_dir),
     }
+
+
+def timed(sections: list[dict], results: dict, bench: dict | None) -> None:
+    """Each variant's and ablation's own training time, and each ablation's load flag, in place."""
+    names, machine = request_names(sections), results.get("machine") or {}
+    for section in sections:
+        for variant in section["variants"]:
+            variant["time"] = variant_time(variant, names, (bench or {}).get((section["name"], variant["name"])))
+        section["time"] = section_time(section)
+        section["load"] = ablation_load(results["ablations"].get(section["name"]) or {}, machine)
 
 
 def judge_unjudged(run: RunResults) -> None:
@@ -307,6 +247,7 @@ def build(run_dir: str | Path) -> dict:
         raise ResultsError(f"malformed results file {path}: {type(exc).__name__}: {exc}") from None
     since = build_since(home, results, sections)  # raises its own error, naming regress.json
     try:
+        timed(sections, results, bench)
         extras = results.get("extras") or {}
         book = book_sections(results)
         for section in sections:
@@ -324,7 +265,7 @@ def build(run_dir: str | Path) -> dict:
             "sections": sections,
             "sigmoid": sigmoid_table(extras),
             "modes": mode_table(extras),
-            "timings": timing_rows(sections, bench),
+            "timings": timing_rows(sections, bench, results),
             "appendix": appendix(results, folder),
             "status": status_text(results.get("status", "unknown")),
             "status_class": OUTCOME_CLASS.get(str(results.get("status")), "not-run"),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from datetime import datetime
+from decimal import Decimal
 from statistics import fmean, stdev
 
 from suite.spec.metrics import METRICS, Metric, Style
@@ -91,8 +92,17 @@ def claim_value(value: float, claim: dict, *, signed: bool | None = None, unit: 
     if signed is None:
         signed = bool(baseline) or metric.unit.signed
     if not finite(value) or style.decimals is None:
-        return number(value, style.digits)
+        return decimal(value, style.digits)
     return _fixed(value * style.scale, style.decimals, signed) + (NB + symbol if unit and symbol else "")
+
+
+def decimal(value, digits: int = 3) -> str:
+    """As ``number``, but without exponents: 0.00001, as a bound beside it is written (0.0005), so
+    a measured value and its bound read in one format."""
+    text = number(value, digits)
+    if "e" not in text:
+        return text
+    return format(Decimal(text.replace("−", "-")), "f").replace("-", "−")
 
 
 def claim_bound(claim: dict) -> str:
@@ -108,7 +118,7 @@ def claim_mean_spread(mean: float, spread: float, claim: dict, seeds: int) -> st
     """'+12.3 ± 0.8 pp': the unit once, after the spread."""
     if seeds < 2 or not (finite(mean) and finite(spread)):
         return claim_value(mean, claim)
-    return f"{claim_value(mean, claim, unit=False)}{NB}± {claim_value(spread, claim, signed=False)}"
+    return f"{claim_value(mean, claim, unit=False)}{NB}±{NB}{claim_value(spread, claim, signed=False)}"
 
 
 def percent(value, decimals: int = 1) -> str:
@@ -126,19 +136,19 @@ def values_mean_spread(values: list[float], kind: str = "number") -> str:
     mean, spread = mean_spread(values)
     if kind == "percent":
         head = percent(mean)
-        tail = f"{NB}± {spread * 100:.1f}" if finite(spread) and len(values) > 1 else ""
+        tail = f"{NB}±{NB}{spread * 100:.1f}" if finite(spread) and len(values) > 1 else ""
         return head.replace(NB + "%", tail + NB + "%") if finite(mean) else head
     if kind == "pp":
         head = _fixed(mean * 100, 1, True) if finite(mean) else number(mean)
-        tail = f"{NB}± {spread * 100:.1f}" if finite(spread) and len(values) > 1 else ""
+        tail = f"{NB}±{NB}{spread * 100:.1f}" if finite(spread) and len(values) > 1 else ""
         return head + tail + (NB + "pp" if finite(mean) else "")
     if not finite(mean):
         return number(mean)
     if abs(mean) >= 1e4 or 0 < abs(mean) < 1e-3:
-        return f"{mean:.2e}".replace("-", "−") + (f"{NB}± {spread:.1e}".replace("-", "−") if len(values) > 1 else "")
+        return f"{mean:.2e}".replace("-", "−") + (f"{NB}±{NB}{spread:.1e}".replace("-", "−") if len(values) > 1 else "")
     # Mean and spread to the same decimal place: three significant digits of the mean.
     decimals = max(0, 2 - math.floor(math.log10(abs(mean)))) if mean else 3
-    return _fixed(mean, decimals, False) + (NB + "± " + _fixed(spread, decimals, False) if len(values) > 1 else "")
+    return _fixed(mean, decimals, False) + (NB + "±" + NB + _fixed(spread, decimals, False) if len(values) > 1 else "")
 
 
 def config_value(key: str, value) -> str:

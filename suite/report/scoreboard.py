@@ -18,6 +18,7 @@ from datetime import datetime
 
 from suite.report import fmt
 from suite.report.verdicts import JUDGED
+from suite.store.load import run_loaded
 
 UNFINISHED = ("interrupted", "error", "not run")  # a section in these states has no verdicts to count
 
@@ -97,6 +98,7 @@ class Scoreboard:
     baseline_class: str
     device: str
     wall_time: str
+    load: str = ""  # why the machine counts as loaded (suite.store.load), '' when it was quiet
 
     @classmethod
     def of(
@@ -131,6 +133,7 @@ class Scoreboard:
             baseline_class=baseline_class,
             device=device_text(results),
             wall_time=wall if measured else f"at least {wall} (no end time recorded)",
+            load=run_loaded(results) or "",
         )
 
     @property
@@ -167,7 +170,12 @@ class Scoreboard:
             ("Baseline", self.baseline, self.baseline_class),
             ("Device", self.device, "info"),
             ("Total wall time", self.wall_time, "info"),
+            *([("Machine load", self.load_text, "partial")] if self.load else []),
         ]
+
+    @property
+    def load_text(self) -> str:
+        return f"loaded: {self.load}, so its times say little about the code"
 
     def line(self) -> str:
         """'run complete · 11 of 11 ablations judged · asserted 9 PASS / 0 FAIL · ...'."""
@@ -181,6 +189,7 @@ class Scoreboard:
                 self.baseline,
                 self.device,
                 self.wall_time,
+                *([f"machine {self.load_text}"] if self.load else []),
             ]
         )
 

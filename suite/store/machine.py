@@ -14,6 +14,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from suite.store.load import LoadSample
+
 
 def _git(*args: str) -> str | None:
     try:
@@ -36,24 +38,8 @@ def _cpu_name() -> str:
 
 
 def load_sample() -> dict:
-    """How busy the machine is now, for the nightly's time comparison (docs/nightly.md): the load
-    averages, and the seconds this process's threads have run and have waited, runnable, for a
-    CPU (Linux schedstat). Waiting is contention by other jobs; sleeping is not counted, so a
-    slower trainer does not pass for a loaded machine."""
-    sample: dict[str, Any] = {}
-    try:
-        sample["loadavg"] = list(os.getloadavg())
-    except OSError:  # not every platform has it
-        pass
-    ran = waited = 0
-    try:
-        for task in Path("/proc/self/task").iterdir():
-            fields = (task / "schedstat").read_text().split()
-            ran, waited = ran + int(fields[0]), waited + int(fields[1])
-        sample.update(run_s=ran / 1e9, wait_s=waited / 1e9)
-    except (OSError, ValueError, IndexError):  # no schedstat here, or a thread ended while read
-        pass
-    return sample
+    """How busy the machine is now, as stored (``suite.store.load.LoadSample``)."""
+    return LoadSample.now().to_json()
 
 
 def machine_info(device: str) -> dict:

@@ -22,6 +22,7 @@ from suite.spec.chapter3 import ABLATIONS
 from suite.spec.claims import Verdict
 from suite.spec.profiles import Profile
 from suite.store.files import ResultsError
+from suite.store.load import LoadSample
 from suite.store.run_records import VariantRecord
 from suite.store.stored_claims import check_claim
 from suite.store.validation import Bad, Choice, Record, expect, measured, number, optional, whole
@@ -125,11 +126,16 @@ class AblationEntry(Record):
     claims: list[dict[str, Any]] = field(default_factory=list)  # Claim.as_dict() of each, as judged
     verdicts: list[VerdictRecord] = field(default_factory=list)
     duration_s: float | None = None
+    # How busy the machine was as the ablation started and as it was judged or stopped (the
+    # report flags a loaded one, suite.store.load); absent in files written before them.
+    load_start: LoadSample | None = None
+    load_end: LoadSample | None = None
 
     ORDER: ClassVar[tuple[str, ...]] = (
         *("title", "question", "book_note", "order", "status", "error", "variants", "claims", "verdicts"),
-        "duration_s",
+        *("duration_s", "load_start", "load_end"),
     )
+    OPTIONAL = frozenset({"load_start", "load_end"})
     KNOWN_ONLY = True  # its keys are read by name: a misspelt "verdicts" would hide what was judged
 
     @classmethod
@@ -167,6 +173,9 @@ class AblationEntry(Record):
         values["status"] = self.status.value
         values["variants"] = {name: record.to_json() for name, record in self.variants.items()}
         values["verdicts"] = [verdict.to_json() for verdict in self.verdicts]
+        for key in ("load_start", "load_end"):
+            sample = getattr(self, key)
+            values[key] = None if sample is None else sample.to_json()
         return self.stored(values)
 
     @classmethod
@@ -194,6 +203,9 @@ class AblationEntry(Record):
         if status in (AblationStatus.PASSED, AblationStatus.FAILED) and not verdicts:
             raise Bad(f"{place}.status", f"{status.value!r} without any verdict")
         values = {key: data.get(key) for key in cls.keys()}
+        for key in ("load_start", "load_end"):
+            if data.get(key) is not None:
+                values[key] = LoadSample.from_json(data[key], f"{place}.{key}")
         return cls(
             **{**values, "status": status, "variants": variants, "claims": claims, "verdicts": verdicts},
             **cls.unread(data, place),
