@@ -17,16 +17,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from suite.report import fmt
+from suite.report.stops import clock, resumed_text, stop_text, training_text
 from suite.report.verdicts import JUDGED
 
 UNFINISHED = ("interrupted", "error", "not run")  # a section in these states has no verdicts to count
-
-
-def _clock(iso: str | None) -> str:
-    try:
-        return datetime.fromisoformat(str(iso)).strftime("%H:%M")
-    except ValueError:
-        return ""
 
 
 def _names(sections: list[dict]) -> str:
@@ -39,26 +33,39 @@ def _cause(results: dict, sections: list[dict], status: str) -> str:
     error = results.get("error")
     if status == "complete":
         return ""
+    stop = results.get("stop")
+    if stop and status == "error":
+        return f"{error or stop.get('reason')}, at {clock(stop.get('when'))} {training_text(stop, sections)}"
+    if stop:  # "by SIGTERM at 13:24 UTC while training ...": the status line reads "interrupted by ..."
+        return stop_text(results, sections)
     if status == "error":
         return str(error or "no error text recorded")
     parts = []
-    when = _clock(results.get("finished"))
+    when = clock(results.get("finished"))
     if when:
         parts.append(f"at {when}")
     stopped = [s for s in sections if s["status"] == "interrupted"]
     if stopped:
         parts.append(f"while running {_names(stopped)}")
     text = " ".join(parts)
-    # The results file of today records no signal or reason for an interruption: say so, not guess.
+    # A results file written before stops were recorded: say so, not guess.
     return f"{text}: {error}" if error else (f"{text}; no cause recorded" if text else "no cause recorded")
 
 
 def wall_time(results: dict, sections: list[dict]) -> tuple[str, bool]:
-    """The run's wall time from its timestamps; without an end, the training time (a lower bound)."""
+    """The run's wall time from its timestamps; without an end, the training time (a lower bound).
+    A resumed run's is the sum of its parts: the pause between a stop and its resume is not the run's."""
+    resumes = [r for r in results.get("resumes") or [] if r.get("stop")]  # a killed part's end is unknown
+    if len(resumes) < len(results.get("resumes") or []):
+        resumes = []  # then the whole span, pauses included
     try:
-        start = datetime.fromisoformat(results["started"])
-        end = datetime.fromisoformat(results["finished"])
-        return fmt.duration((end - start).total_seconds()), True
+        starts = [results["started"]] + [r["when"] for r in resumes]
+        ends = [r["stop"]["when"] for r in resumes] + [results["finished"]]
+        seconds = sum(
+            (datetime.fromisoformat(end) - datetime.fromisoformat(start)).total_seconds()
+            for start, end in zip(starts, ends)
+        )
+        return fmt.duration(seconds), True
     except (KeyError, TypeError, ValueError):
         return fmt.duration(sum(s["duration_s"] for s in sections)), False
 
@@ -84,6 +91,7 @@ def _baseline(since: dict | None, pending: bool) -> tuple[str, str]:
 class Scoreboard:
     status: str  # as the report names it: complete, interrupted, error...
     cause: str  # why it stopped, as recorded ('' when complete)
+    resumed: str  # "resumed once at ..." ('' for a run never resumed)
     ablations: int
     judged: int  # ablations with at least one verdict
     passed: int  # asserted claims
@@ -118,6 +126,7 @@ class Scoreboard:
         return cls(
             status=status,
             cause=_cause(results, sections, status),
+            resumed=resumed_text(results),
             ablations=len(sections),
             judged=len(judged),
             passed=count["PASS"],
@@ -135,7 +144,10 @@ class Scoreboard:
 
     @property
     def status_text(self) -> str:
-        return f"{self.status}: {self.cause}" if self.cause else self.status
+        text = self.status
+        if self.cause:
+            text += f" {self.cause}" if self.cause.startswith("by ") else f": {self.cause}"
+        return f"{text}, {self.resumed}" if self.resumed else text
 
     @property
     def coverage(self) -> str:
