@@ -129,4 +129,5 @@ def test_the_terminal_summary_ends_with_the_scoreboard_line(tmp_path):
             want["wall"],
         ]
     )
-    assert lines[-2].startswith("results: ")  # the line before it is unchanged
+    assert lines[-2] == f"finish it with: pytest suite/cases --ablation-resume run --ablation-out {tmp_path}"
+    assert lines[-3].startswith("results: ")  # the line before them is unchanged

@@ -42,6 +42,17 @@ def _count_option(minimum: int):
     return parse
 
 
+def chosen_settings(config: pytest.Config) -> dict:
+    """A new run's profile, device, seed count and base seed, as the run session takes them."""
+    profile = PROFILES[option(config, "ablation_profile")]
+    return {
+        "profile": profile,
+        "device": option(config, "ablation_device"),
+        "seeds": config.getoption("ablation_seeds") or profile.seeds,
+        "base_seed": option(config, "ablation_base_seed"),
+    }
+
+
 def add_options(parser: pytest.Parser) -> None:
     group = parser.getgroup("ablation", "chapter-3 ablation suite")
     group.addoption(

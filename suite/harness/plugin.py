@@ -127,7 +127,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     items[:] = [item for _, item in sorted(enumerate(items), key=position)]
     run = config.stash.get(SESSION, None)
     if run is not None and run.resuming:  # the tests the stopped run selected, no others
-        deselect(config, run, items, _ablation_of)
+        deselect(config, run.results, items, _ablation_of)
 
 
 def _is_suite_case(item: pytest.Item) -> bool:
@@ -239,7 +239,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config)
         red=status == "error",
         yellow=status == "interrupted",
     )
-    if status in ("interrupted", "error") and run.worker_id is None:
+    if status in ("interrupted", "error"):  # the command that finishes it
         terminalreporter.write_line(f"finish it with: {resume_command(run.run_dir)}", yellow=True)
     # Last: the report's page-one scoreboard as one line, from the same code (no torch in it).
     from suite.report.scoreboard import for_results

@@ -16,7 +16,6 @@ so the finished run has the per-seed values and verdicts of one that never stopp
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pytest
 
@@ -27,9 +26,6 @@ from suite.store.files import RESULTS_FILE, ResultsError
 from suite.store.records import AblationStatus, RunResults, RunStatus
 from suite.store.results import load_run, run_status
 from suite.store.stops import RESUMABLE, RESUME_OPTION, ResumeRecord, utc_now
-
-if TYPE_CHECKING:
-    from suite.harness.run import RunSession
 
 
 def stored_run(config: pytest.Config) -> tuple[Path, RunResults] | None:
@@ -93,14 +89,15 @@ def _conflicts(config: pytest.Config, run: RunResults) -> list[str]:
     ]
 
 
-def continue_run(session: RunSession, run: RunResults, folder: Path) -> None:
-    """Make SESSION the stored RUN's continuation: its results, a resume recorded, stops cleared."""
+def continue_run(run: RunResults, folder: Path) -> set[tuple[str, str]]:
+    """Make the stored RUN a running one again, in place: a resume recorded, its stop cleared, its
+    unfinished ablations ready to run again. Returns the (ablation, variant) pairs it has stored."""
     status = run_status(folder, run.status.value)
-    missing = []
+    missing, earlier = [], set()
     for name, entry in run.ablations.items():
         spec = ABLATIONS.get(name)
         missing += [f"{name}/{v.name}" for v in (spec.variants if spec else ()) if v.name not in entry.variants]
-        session.earlier.update((name, variant) for variant in entry.variants)
+        earlier.update((name, variant) for variant in entry.variants)
         if not entry.verdicts and entry.status in (AblationStatus.RUNNING, AblationStatus.ERROR):
             # to be tried again: started, or not, as the stored part left it
             entry.status = AblationStatus.INTERRUPTED if entry.variants else AblationStatus.NOT_RUN
@@ -108,18 +105,18 @@ def continue_run(session: RunSession, run: RunResults, folder: Path) -> None:
     resume = ResumeRecord(when=utc_now(), status=status, stop=run.stop, missing=missing)
     run.resumes = [*(run.resumes or []), resume]
     run.status, run.finished, run.error, run.stop = RunStatus.RUNNING, None, None, None
-    session.results = run
+    return earlier
 
 
-def deselect(config: pytest.Config, session: RunSession, items: list[pytest.Item], ablation_of) -> None:
-    """Narrow a resume's collection to the tests its run selected (all of an older file's ablations)."""
-    selected = set(session.results.selected or ())
+def deselect(config: pytest.Config, run: RunResults, items: list[pytest.Item], ablation_of) -> None:
+    """Narrow a resume's collection to the tests its RUN selected (all of an older file's ablations)."""
+    selected = set(run.selected or ())
 
     def kept(item: pytest.Item) -> bool:
-        if session.results.selected is not None:
+        if run.selected is not None:
             return item.name in selected
         name = ablation_of(item)
-        return name is None or name in session.results.ablations
+        return name is None or name in run.ablations
 
     dropped = [item for item in items if not kept(item)]
     if dropped:

@@ -21,13 +21,13 @@ from pathlib import Path
 import pytest
 
 from suite.harness.ending import compare, render_report
-from suite.harness.options import option
+from suite.harness.options import chosen_settings
 from suite.harness.progress import Progress
 from suite.harness.resume import continue_run, settings, stored_run
 from suite.harness.stopping import Training, stop_record
 from suite.spec.chapter3 import ABLATIONS
 from suite.spec.claims import Verdict
-from suite.spec.profiles import PROFILES, Profile, seeds_for
+from suite.spec.profiles import Profile, seeds_for
 from suite.store.files import RESULTS_FILE, ResultsError, atomic_write_json, write_failure
 from suite.store.folder import RunFolderLock, new_run_dir
 from suite.store.machine import load_sample, machine_info
@@ -78,16 +78,7 @@ class RunSession:
         """The session of this pytest process, from its own ``--ablation-*`` options."""
         worker = getattr(config, "workerinput", None)  # set by pytest-xdist on its workers
         stored = None if worker else stored_run(config)  # --ablation-resume: the stored run's settings
-        if stored is None:
-            profile = PROFILES[option(config, "ablation_profile")]
-            chosen = {
-                "profile": profile,
-                "device": option(config, "ablation_device"),
-                "seeds": config.getoption("ablation_seeds") or profile.seeds,
-                "base_seed": option(config, "ablation_base_seed"),
-            }
-        else:
-            chosen = settings(stored[1])
+        chosen = chosen_settings(config) if stored is None else settings(stored[1])
         if worker:  # every worker writes into its controller's run folder
             run_dir = Path(worker["ablation_run_dir"])
             chosen["device"] = _pin_worker(chosen["device"], worker["workerid"])
@@ -107,7 +98,7 @@ class RunSession:
             progress=Progress(config, show=show, rewrite=terminal),
         )
         if stored:
-            continue_run(session, stored[1], stored[0])
+            session.results, session.earlier = stored[1], continue_run(stored[1], stored[0])
             session.resuming = True
         return session
 

@@ -11,14 +11,17 @@ from __future__ import annotations
 
 import signal
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from suite.spec.chapter3 import ABLATIONS
 from suite.store.records import AblationStatus, RunResults, RunStatus
 from suite.store.stops import StopCause, StopRecord, utc_now
 
-if TYPE_CHECKING:
-    from suite.harness.run import RunSession
+
+class Stoppable(Protocol):
+    """The run session (``suite.harness.run``), as far as its signal handler writes to it."""
+
+    stop_signal: str | None
 
 
 @dataclass
@@ -35,7 +38,7 @@ class SignalStop:
     """A signal handler that notes the signal's name in the run, then stops it like Ctrl-C does
     (KeyboardInterrupt), so that the results say "interrupted by SIGTERM"."""
 
-    def __init__(self, run: RunSession):
+    def __init__(self, run: Stoppable):
         self.run = run
 
     def __call__(self, signum: int, frame) -> None:
@@ -43,7 +46,7 @@ class SignalStop:
         raise KeyboardInterrupt(f"signal {signum}")
 
 
-def install(run: RunSession) -> None:
+def install(run: Stoppable) -> None:
     """SIGTERM (a CI runner's cancel or time limit) ends the run like Ctrl-C; both are named in its
     stop. SIGINT's handler is replaced only where it is Python's own (pytest-xdist's workers set theirs)."""
     handler = SignalStop(run)

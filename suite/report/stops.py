@@ -129,6 +129,9 @@ def stop_notes(results: dict, sections: list[dict], folder, status: str) -> dict
     gets its note (``stopped``), and the first one shown opens the part (not-run ones are one line)."""
     shown = [s for s in sections if s["status"] != "not run"]
     for section in sections:
+        for variant in section["variants"]:  # "p0.25: RuntimeError: ..." as the session stored it, by label
+            if (section["error"] or "").startswith(f"{variant['name']}: "):
+                section["error"] = f"“{variant['label']}”{section['error'][len(variant['name']) :]}"
         section["opens_part"] = bool(shown) and section is shown[0]
         section["stopped"] = interrupted_text(section, results, sections) if section["status"] == "interrupted" else ""
     rows = []
