@@ -156,20 +156,24 @@ def compare(out: Path) -> None:
 
 
 def _regress(out: Path, name: str, *extra: str) -> tuple[int, dict | None]:
+    """The nightly's exit status and JSON; on exit 2 (a file it refuses to read) its one line."""
     path = out / "json" / f"{name}{''.join('-' + e.strip('-') for e in extra)}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     command = [sys.executable, "-m", "suite.regress", str(out / "runs" / name), "--history", str(out / "history")]
     proc = subprocess.run([*command, "--json", str(path), *extra], cwd=ROOT, capture_output=True, text=True)
-    if proc.returncode == 2:
+    if proc.returncode == 2:  # refused: a fault that leaves an unreadable results file is caught this way
         print(f"{name}: {proc.stderr.strip()}", file=sys.stderr)
-    return proc.returncode, json.loads(path.read_text()) if proc.returncode != 2 else None
+        return 2, {"refused": proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else "exit 2"}
+    return proc.returncode, json.loads(path.read_text())
 
 
 def _decided(code: int, report: dict | None) -> str:
     """'**red** (1): the first finding' or 'green (0): the verdict', from the JSON."""
-    word = {0: "green", 1: "**red**"}.get(code, "error")
+    word = {0: "green", 1: "**red**", 2: "**red**"}.get(code, "error")
     if report is None:
         return f"{word} ({code})"
+    if "refused" in report:  # the nightly would not read tonight's results: the night fails
+        return f"{word} ({code}): refused: {report['refused'].removeprefix('regress: ')[-140:]}"
     found = [_short(f) for f in report["findings"]] or report["headline"][:1]
     text = found[0] if len(found[0]) <= 140 else found[0][:139] + "…"
     return f"{word} ({code}): {text}" + (f" (+{len(found) - 1} more)" if len(found) > 1 else "")
@@ -201,6 +205,8 @@ def _time(report: dict | None) -> str:
 
 
 def _moved(report: dict | None) -> str:
+    if report and "refused" in report:
+        return "-"
     found = [f for f in (report or {}).get("findings", []) if f["kind"] == "changed_same_environment"]
     return str(found[0]["count"]) if found else "0"
 
@@ -218,8 +224,12 @@ def _cost_ratio(out: Path, name: str) -> str:
     sys.path.insert(0, str(ROOT))
     from suite.regress.cost import _cost
     from suite.regress.history import load_run
+    from suite.store.files import ResultsError
 
-    base, now = load_run(out / "runs" / "baseline"), load_run(out / "runs" / name)
+    try:
+        base, now = load_run(out / "runs" / "baseline"), load_run(out / "runs" / name)
+    except ResultsError:  # a fault's results the nightly refuses: no cost to compare either
+        return "-"
     ratios = sorted(
         _cost(now.costs[k]) / _cost(v) for k, v in base.costs.items() if _cost(v) and _cost(now.costs.get(k))
     )
@@ -230,7 +240,7 @@ def _cost_ratio(out: Path, name: str) -> str:
 
 def _false_alarms(name: str, code: int, report: dict | None) -> str:
     """Seeds changed, code not: every metric or statistic row beyond noise is a false alarm."""
-    if report is None:
+    if report is None or "refused" in report:
         return f"{name}: error (exit {code})"
     rows = [r for r in report["rows"] if r["kind"] in ("metric", "statistic")]
     flagged = [r for r in rows if r["status"] in ("REGRESSED", "IMPROVED", "SHIFTED")]

@@ -5,9 +5,12 @@
 #
 # A. tests/test_cuda.py: the stacked trainer on CUDA against runs alone, graphs against eager
 #    steps, CUDA against the CPU (numbers printed).
-# B. benchmarks/gpu_bench.py: one baseline epoch, book loop vs stack of 1 vs stack of 3.
+#    Includes the compiled fused update against the stack's own (tests/test_cuda.py, last test).
+# B. benchmarks/step_time.py: the book's batch-norm stack (6 runs, Adam), us per step with the
+#    stack's own update (off, the former path), the fused one eager, and compiled (compile time).
 # C. the book profile through pytest, 3 seeds, as `tox -e gpu` runs it (without the report, which
-#    needs WeasyPrint: render it elsewhere with `ablation-report` from the results folder).
+#    needs WeasyPrint: render it elsewhere with `ablation-report` from the results folder): one
+#    schedule across ablations (stacks of up to 64 runs that shrink as runs finish), fused update.
 # D. the book profile's calibration: suite.flake on fresh base seeds, their runs stacked, with
 #    whatever time is left; resumable (a second call continues in the same CAL folder).
 # Expects the four FashionMNIST .gz files in .data (git-ignored; carry it). Everything lands in
@@ -31,8 +34,8 @@ stamp() { echo "== $1 at +$(( $(date +%s) - START )) s, $(left) s left"; }
 stamp A | tee "$OUT/a-cuda-tests.log"
 timeout "$(cap 100 400)" python3 -m pytest tests/test_cuda.py -s -q -p no:cacheprovider 2>&1 | tee -a "$OUT/a-cuda-tests.log"
 
-stamp B | tee "$OUT/b-bench.log"
-timeout "$(cap 80 320)" python3 benchmarks/gpu_bench.py --data-dir .data --repeats 2 2>&1 | tee -a "$OUT/b-bench.log"
+stamp B | tee "$OUT/b-step.log"
+timeout "$(cap 70 330)" python3 benchmarks/step_time.py --device cuda --data-dir .data 2>&1 | tee -a "$OUT/b-step.log"
 
 stamp C | tee "$OUT/c-book.log"
 rm -rf reports/gpu-book

@@ -145,3 +145,18 @@ def test_full_steps_are_captured_once(dev_tiny):
         stepper(idx)
     assert stepper.captured is not None and stepper.graph
     assert stack.steps.item() == 6  # 3 warm-up steps, the capture's own step is not counted twice
+
+
+def test_the_compiled_update_equals_the_stacks_own_to_rounding(dev_tiny):
+    """The fused update (compiled on CUDA, eager elsewhere) against Stack._update, in a mixed
+    SGD/Adam stack whose 1-epoch run leaves after epoch 1; graphs on, and neither the compiler nor
+    the capture may fall back (their warnings are errors here)."""
+    adam = TrainConfig(optimizer="adam", lr=1e-3, **SMALL)
+    runs = [(adam, 0), (replace(adam, optimizer="sgd", lr=1e-2, epochs=1), 1), (replace(adam, lr=1e-2), 2)]
+    mode = "compile" if DEVICE == "cuda" else "eager"
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message=".*(capture failed|compile of the fused update failed).*")
+        fused = train_stack(runs, train=dev_tiny[0], val=dev_tiny[1], fused=mode)
+    own = train_stack(runs, train=dev_tiny[0], val=dev_tiny[1], fused="off")
+    for (cfg, _), a, b in zip(runs, fused, own):
+        close(f"{mode} update vs own {cfg.optimizer}", cfg, a, b, len(dev_tiny[1]))

@@ -203,6 +203,38 @@ def test_where_runs_stack_the_first_variant_trains_its_whole_ablation(tiny):
     _same_as_alone(long["runs"][1], ALPHA.config("long", TINY), tiny)
 
 
+def test_where_runs_stack_one_schedule_packs_every_expected_ablation(tiny):
+    """The expected runs of alpha and beta share one stack: the first variant asked for trains it
+    (beta/drop too), beta's variants are then served, each run keeps its own share of the stack's
+    time, and each has the numbers of the run alone."""
+    bench = Workbench(TINY, "cpu", max_stack=8)
+    bench.expect([ALPHA, BETA], [0, 1])
+    progress = []
+    fast = bench.run_variant(ALPHA, "fast", [0, 1], lambda *args: progress.append(args[:3])).to_json()
+    assert [s.epochs for s in bench.stacks] == [[3, 3, 3, 3, 2, 2]]  # alpha/long (= beta/same), fast, beta/drop
+    assert ("beta/drop", 1, 2) in progress and ("fast", 0, 3) in progress  # another ablation's run is named in full
+    drop = bench.run_variant(BETA, "drop", [0, 1]).to_json()
+    same = bench.run_variant(BETA, "same", [0, 1]).to_json()
+    assert len(bench.stacks) == 1  # served
+    assert [r["stack"]["served"] for r in drop["runs"] + same["runs"]] == ["trained"] * 4
+    long = bench.run_variant(ALPHA, "long", [0, 1]).to_json()
+    assert [r["stack"]["served"] for r in long["runs"]] == ["identical"] * 2  # beta/same paid for it
+    shares = [r["stack"]["share_s"] for v in (fast, drop, same) for r in v["runs"]]
+    assert sum(shares) == pytest.approx(bench.stacks[0].seconds) and min(shares) > 0
+    _same_as_alone(drop["runs"][1], BETA.config("drop", TINY), tiny)
+    _same_as_alone(fast["runs"][0], ALPHA.config("fast", TINY), tiny)
+
+
+def test_one_run_at_a_time_trains_only_the_variant_asked_for(tiny):
+    """Stacks of one (the CPU's default): a variant trains its own runs only, one per seed."""
+    bench = Workbench(TINY, "cpu")
+    bench.expect([ALPHA, BETA], [0, 1])
+    bench.run_variant(BETA, "drop", [0, 1])
+    assert [s.runs for s in bench.stacks] == [["beta/drop seed 0"], ["beta/drop seed 1"]]
+    bench.run_variant(ALPHA, "short", [0, 1])  # the 3-epoch run it is a prefix of
+    assert [s.epochs for s in bench.stacks[2:]] == [[3], [3]]
+
+
 SERVED = {
     "plateau": dict(plateau_factor=0.5, plateau_threshold=10.0),  # cuts the rate after every epoch but the first
     "batch_norm": dict(batch_norm=True),

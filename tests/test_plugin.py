@@ -4,6 +4,7 @@ import json
 
 import pytest
 
+from suite.store.files import read_json
 from suite.store.results import load_results
 from tests.helpers import REPO
 
@@ -155,6 +156,14 @@ def test_xdist_workers_merge_into_one_results_file(suite_run, tmp_path):
         assert entry["status"] == "passed" and len(entry["variants"]) == 2
         # Timing lands in the results even though pytest-benchmark is off under xdist.
         assert all(v["duration_s"] > 0 for v in entry["variants"].values())
+    # How busy the machine was is the workers' threads' time, summed: the controller trained nothing.
+    workers = [read_json(path) for path in sorted((tmp_path / "reports" / "r1" / "workers").glob("*.json"))]
+    for when in ("load_start", "load_end"):
+        for key in ("run_s", "wait_s"):
+            merged = results["machine"][when][key]
+            assert merged == pytest.approx(sum(w["machine"][when][key] for w in workers)), (when, key)
+    ran = results["machine"]["load_end"]["run_s"] - results["machine"]["load_start"]["run_s"]
+    assert ran > 1.0, "the workers trained for more than a second of CPU time"
 
 
 def test_nightly_compare_fails_the_run_on_a_regression(suite_run, tmp_path):

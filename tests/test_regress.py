@@ -276,3 +276,24 @@ def test_an_epoch_fewer_is_a_change_and_an_unfinished_variant_is_missing_not_mov
     moved_subjects = {row["variant"] for row in report["rows"] if row["status"] == "MOVED"}
     assert "raw" not in moved_subjects
     assert {row["status"] for row in report["rows"] if row["variant"] == "raw"} == {"MISSING"}
+
+
+def _reported(folder: Path, outcome: str) -> Path:
+    """FOLDER's scaling claim made a reported one whose seeds straddle its bound, stored as OUTCOME."""
+    raw = read_json(folder / "results.json")
+    entry = raw["ablations"]["scaling"]
+    entry["claims"][0]["asserted"] = False
+    entry["verdicts"][0].update(asserted=False, outcome=outcome, per_seed=[0.2, 0.1, -0.05])
+    atomic_write_json(folder / "results.json", raw)
+    return folder
+
+
+def test_reported_verdicts_are_reread_with_todays_rule_on_both_sides(tmp_path):
+    """A baseline stored before INCONCLUSIVE existed said REPRODUCED for seeds that straddle the
+    bound; tonight's writer says INCONCLUSIVE for the same seeds: the same reading, not a CHANGED row."""
+    store(_reported(make_run(tmp_path / "reports", "night-20", 20), "REPRODUCED"), tmp_path / "history")
+    current = load_run(_reported(make_run(tmp_path / "reports", "night-21", 21), "INCONCLUSIVE"))
+    report = check(current, tmp_path / "history")
+    claim = next(r for r in report["rows"] if r["kind"] == "claim")
+    assert (claim["baseline"], claim["current"], claim["status"]) == ("INCONCLUSIVE", "INCONCLUSIVE", "OK")
+    assert report["verdict"] == "pass"

@@ -13,10 +13,12 @@ import shutil
 from pathlib import Path
 
 import pytest
+from markupsafe import escape
 
 from suite.regress import nightly
 from suite.report import fmt
 from suite.report.content import build
+from suite.report.since import noise_rule
 from suite.spec.metrics import METRICS
 from suite.store.files import ResultsError
 from suite.store.results import load_results
@@ -110,6 +112,15 @@ def test_since_the_baseline_shows_the_planted_regression(regressed):
 def test_summary_points_to_the_comparison(regressed):
     pointer = "Nightly comparison: failed since run nightly-20261125, 1 regression and no improvements beyond tolerance"
     assert squash(pointer) in regressed["summary_text"]
+
+
+def test_the_caption_states_the_rule_the_check_stored(regressed):
+    """The legend's numbers come from regress.json, not from the template: a changed rule shows."""
+    rule = json.loads((regressed["run"] / "regress.json").read_text())["noise_rule"]
+    assert squash(str(escape(noise_rule(rule)))) in squash(regressed["html"])
+    changed = noise_rule({**rule, "alpha": 0.05, "time_floor": 0.4})
+    assert "at the 5 % level" in changed and "larger of 40 %" in changed
+    assert noise_rule(None) is None and noise_rule({"alpha": 0.01}) is None  # older files: the docs are named
 
 
 def test_first_night_has_no_baseline_and_no_table(tmp_path):

@@ -216,3 +216,31 @@ def test_l2_adds_the_norms_not_their_squares_and_l1_the_absolute_values():
     assert penalty[0].item() == pytest.approx(norms, rel=1e-5)
     assert penalty[1].item() == pytest.approx(absolute, rel=1e-5)
     assert penalty[2].item() == 0.0
+
+
+def test_finished_runs_leave_the_stack_and_the_rest_keep_their_numbers(tiny, monkeypatch):
+    """Runs of 1, 3 and 2 epochs (SGD, Adam, and a diverging one among them): each leaves the
+    stack when its last epoch ends (later steps train only the runs left, and ``on_done`` gets
+    its result at once), and every run has the numbers of the run alone, bitwise."""
+    adam = TrainConfig(optimizer="adam", lr=1e-3, hidden=(64,), epochs=3)
+    runs = [
+        (replace(adam, optimizer="sgd", lr=1e-2, epochs=1), 0),
+        (adam, 1),
+        (TrainConfig(input_scale=1e36, hidden=(64,), epochs=3), 2),  # diverges in epoch 1
+        (replace(adam, dropout=0.25, epochs=2), 3),
+    ]
+    widths, eager_step = [], Stack.step
+    monkeypatch.setattr(
+        Stack, "step", lambda self, idx, *args: (widths.append(len(idx)), eager_step(self, idx, *args))[1]
+    )
+    done = []
+    results = train_stack(runs, train=tiny[0], val=tiny[1], on_done=lambda k, result: done.append((k, len(widths))))
+    steps = math.ceil(len(tiny[0]) / 32)
+    assert widths == [4] * steps + [2] * steps + [1] * steps  # 1-epoch and diverged runs left after epoch 1
+    assert done == [(0, steps), (2, steps), (3, 2 * steps), (1, 3 * steps)]
+    assert [r.diverged_epoch for r in results] == [None, None, 1, None]
+    for (cfg, seed), result in zip(runs, results):
+        _same(result, train(cfg, seed=seed, train=tiny[0], val=tiny[1]), cfg)
+    # shares split each epoch among the runs in it: runs 0 and 2 had a quarter of epoch 1 each
+    assert results[0].share_s == results[2].share_s > 0
+    assert results[1].share_s > results[3].share_s > results[0].share_s

@@ -24,6 +24,7 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
+from suite.engine.fused import flat_zeros, shared
 from suite.engine.model import build_model  # each run's initial weights: the plain model's, under its seed
 from suite.engine.stack_ops import Linear, bcast, mix, per_run
 
@@ -34,7 +35,7 @@ EVAL_CHUNK = 10_000  # rows per forward pass when evaluating a whole split
 class Stack:
     """Parameters, optimizer state and per-run settings of K runs; one ``step`` trains them all."""
 
-    def __init__(self, runs: Sequence[tuple], features: int, device: torch.device):
+    def __init__(self, runs: Sequence[tuple], features: int, device: torch.device, fused: str = "off"):
 
         cfgs = [cfg for cfg, _ in runs]
         first = cfgs[0]
@@ -66,9 +67,7 @@ class Stack:
         self.vars = [stacked(m.running_var for m in layer) for layer in zip(*norms)]
         self.tracked = [torch.zeros(k, dtype=torch.long, device=device) for _ in self.means]
         self.pending: list[tuple[Tensor, Tensor]] = []  # running statistics to write after backward
-        # In nn.Sequential's order (Linear, BatchNorm1d, Linear...): the penalty sums them so.
-        norm_params = [[g, b] for g, b in zip(self.gammas, self.betas)] + [[]] * (len(self.weights) - len(self.gammas))
-        self.params = [t for w, b, n in zip(self.weights, self.biases, norm_params) for t in (w, b, *n)]
+        self._gather_params()
         # Per-run settings, as tensors so that a captured CUDA graph reads their current values.
         self.scale = per_run([c.input_scale for c in cfgs], device).view(k, 1, 1)
         self.lr = per_run([c.lr for c in cfgs], device, torch.float64)  # as torch keeps lr: a double
@@ -88,10 +87,20 @@ class Stack:
         )
         self.any_slip = any(c.eval_mode_slip for c in cfgs)
         self.training = torch.ones(k, dtype=torch.bool, device=device)  # False: the slip's eval mode
-        self.active = torch.ones(k, dtype=torch.bool, device=device)  # False: diverged or finished
         self.steps = torch.zeros((), dtype=torch.long, device=device)  # optimizer steps so far
         self.loss_sum = torch.zeros(k, device=device)  # this epoch's training loss, per run
-        self.moments = [(torch.zeros_like(p), torch.zeros_like(p)) for p in self.params] if self.any_adam else []
+        self.fused = shared(fused)  # one compiled update for the stack (suite.engine.fused), or None
+        self.moments = self._zero_moments() if self.any_adam else []
+
+    def _zero_moments(self) -> list[tuple[Tensor, Tensor]]:
+        if self.fused is None:
+            return [(torch.zeros_like(p), torch.zeros_like(p)) for p in self.params]
+        return list(zip(flat_zeros(self.params), flat_zeros(self.params)))  # one buffer per moment
+
+    def _gather_params(self) -> None:
+        # In nn.Sequential's order (Linear, BatchNorm1d, Linear...): the penalty sums them so.
+        norm_params = [[g, b] for g, b in zip(self.gammas, self.betas)] + [[]] * (len(self.weights) - len(self.gammas))
+        self.params = [t for w, b, n in zip(self.weights, self.biases, norm_params) for t in (w, b, *n)]
 
     # -- the model ------------------------------------------------------------------------------
     def _norm(self, h: Tensor, i: int, training: bool) -> Tensor:
@@ -159,7 +168,7 @@ class Stack:
             loss = torch.stack([F.cross_entropy(logits[r], target[r], reduction="sum") for r in range(k)]) / b
         else:  # one reduction for the stack inside the CUDA graph: the same gradient, other rounding
             loss = F.cross_entropy(logits.flatten(0, 1), target.flatten(), reduction="none").view(k, b).mean(1)
-        loss = torch.where(self.active, loss + self._penalty(), 0.0)
+        loss = loss + self._penalty()  # a diverged or finished run has left the stack (``keep``)
         grads = torch.autograd.grad(loss.sum(), self.params)
         with torch.no_grad():
             self._write_pending()
@@ -180,6 +189,11 @@ class Stack:
         size differs per run, is applied per parameter.
         """
         grads = list(grads)
+        if (
+            self.fused is not None and self.any_adam
+        ):  # one fused update (SGD-only stacks: one kernel a parameter already)
+            firsts, seconds = [m for m, _ in self.moments], [v for _, v in self.moments]
+            return self.fused(self.params, grads, firsts, seconds, self.lr, self.is_adam, self.steps)
         if self.any_adam:  # torch's Adam without capturable: bias corrections in double precision
             count = self.steps.double()
             step_size = (-(self.lr / (1 - BETAS[0] ** count))).float()
@@ -214,16 +228,32 @@ class Stack:
                 )
 
     @torch.no_grad()
-    def freeze(self, k: int) -> None:
-        """Stop run K (diverged or done): zero its slice and state, so that it stays finite and still."""
-        self.active[k] = False
-        self.lr[k] = 0.0
-        for p in self.params:
-            p[k] = 0
-        for m, v in self.moments:
-            m[k], v[k] = 0, 0
-        for mean, var in zip(self.means, self.vars):
-            mean[k], var[k] = 0, 1
+    def keep(self, slots: Sequence[int]) -> None:
+        """Shrink the stack to the runs at SLOTS (in that order): finished runs leave, so that no
+        step is spent on them. Every per-run tensor is indexed along its run dimension; nothing
+        a kept run computes depends on the runs beside it, so its numbers do not change."""
+        index = torch.tensor(list(slots), dtype=torch.long, device=self.device)
+        pick = lambda t: t.index_select(0, index)  # noqa: E731 - a new contiguous tensor
+        leaf = lambda t: pick(t.detach()).requires_grad_()  # noqa: E731
+        self.weights, self.biases = [leaf(w) for w in self.weights], [leaf(b) for b in self.biases]
+        self.gammas, self.betas = [leaf(g) for g in self.gammas], [leaf(b) for b in self.betas]
+        self.means, self.vars = [pick(m) for m in self.means], [pick(v) for v in self.vars]
+        self.tracked = [pick(t) for t in self.tracked]
+        self.cfgs = [self.cfgs[k] for k in slots]
+        self.seeds = [self.seeds[k] for k in slots]
+        self.shufflers = [self.shufflers[k] for k in slots]
+        for name in ("scale", "lr", "is_adam", "l1", "l2", "dropout", "keys", "training", "loss_sum"):
+            value = getattr(self, name)
+            if value is not None:
+                setattr(self, name, pick(value))
+        self._gather_params()
+        # The update's branches are chosen by which optimizers remain (same arithmetic either way).
+        self.any_adam, self.any_sgd = (any(c.optimizer == o for c in self.cfgs) for o in ("adam", "sgd"))
+        moments = [(pick(m), pick(v)) for m, v in self.moments] if self.any_adam else []
+        self.moments = self._zero_moments() if self.any_adam else []
+        for (m, v), (kept_m, kept_v) in zip(self.moments, moments):
+            m.copy_(kept_m)
+            v.copy_(kept_v)
 
     # -- evaluation and results -----------------------------------------------------------------
     @torch.no_grad()

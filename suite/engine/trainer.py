@@ -25,10 +25,12 @@ import torch
 from torch import Tensor, nn
 
 from suite.engine.data import Split
+from suite.engine.fused import default_mode
 from suite.engine.stack import EVAL_CHUNK, Stack
 from suite.spec.config import TrainConfig
 
 OnEpoch = Callable[[int, int, dict], None]  # (index of the run in the stack, epoch, row)
+OnDone = Callable[[int, "RunResult"], None]  # (index of the run in the stack, its result), as it ends
 GRAPH_WARMUP = 3  # eager steps before a CUDA graph capture (lazy cuBLAS handles, allocator)
 
 
@@ -55,6 +57,7 @@ class RunResult:
     wall_s: float  # the stack's clock (training + per-epoch evaluation) when this run ended
     model: nn.Module = field(repr=False)
     snapshots: dict[int, nn.Module] = field(default_factory=dict, repr=False)  # epoch -> model then
+    share_s: float = 0.0  # its share of its stack's time: each epoch's seconds split among the runs in it
 
     @property
     def diverged(self) -> bool:
@@ -94,6 +97,11 @@ class Stepper:
         self.captured: torch.cuda.CUDAGraph | None = None
         self.warm = 0
 
+    def reset(self) -> None:
+        """The stack shrank: its tensors are new, so the next full-size step captures a new graph."""
+        self.idx = self.idx.new_zeros(len(self.stack.cfgs), self.idx.shape[1])
+        self.captured, self.warm = None, 0
+
     def __call__(self, idx: Tensor) -> None:
         if not self.graph or idx.shape != self.idx.shape:  # the short last batch runs eagerly
             return self.stack.step(idx, self.pixels, self.labels)
@@ -131,44 +139,69 @@ def train_stack(
     on_epoch: OnEpoch | None = None,
     snapshots: Sequence[Sequence[int]] = (),
     graph: bool | None = None,
+    on_done: OnDone | None = None,
+    fused: str | None = None,
 ) -> list[RunResult]:
     """Train RUNS, (config, seed) pairs sharing hidden widths, batch norm and batch size, at once.
 
     ``on_epoch(k, epoch, row)`` reports run K's epochs (progress display). ``snapshots[k]`` lists
     epochs of run K whose model to keep too (a shorter run served as a prefix needs its model).
-    ``graph``: replay steps as a CUDA graph; default on CUDA. Runs may differ in epochs: a run
-    that is done is frozen while the others train on.
+    ``graph``: replay steps as a CUDA graph; default on CUDA. ``fused``: the update
+    (``suite.engine.fused``: "off", "eager", "compile"); default compiled on CUDA. Runs may differ in epochs: a run
+    that is done (or diverged) leaves the stack at the end of its last epoch, ``on_done(k, result)``
+    gets its result at once, and the others train on in a smaller stack.
     """
     device, n = train.pixels.device, len(train)
     cfgs = [cfg for cfg, _ in runs]
     batch = min(cfgs[0].batch_size, n)
     if any(min(c.batch_size, n) != batch for c in cfgs):
         raise ValueError("a stack's runs must share the batch size")
+    clock = time.perf_counter()  # each run's share of the stack's time: every epoch split among its runs
     pixels, val_pixels = train.pixels.float(), val.pixels.float()  # scaled per run, per batch
-    stack = Stack(runs, pixels.shape[1], device)
+    stack = Stack(runs, pixels.shape[1], device, fused or default_mode(device))
     stepper = Stepper(stack, pixels, train.labels, batch, device.type == "cuda" if graph is None else graph)
     plateaus = [_plateau(cfg) for cfg in cfgs]
     keep = [set(snapshots[k]) if k < len(snapshots) else set() for k in range(len(runs))]
     histories = [{key: [] for key in HISTORY_KEYS} for _ in runs]
-    diverged: list[int | None] = [None] * len(runs)
-    models: list[nn.Module | None] = [None] * len(runs)
     kept: list[dict[int, nn.Module]] = [{} for _ in runs]
-    live = [k for k, cfg in enumerate(cfgs) if cfg.epochs > 0]
+    results: list[RunResult | None] = [None] * len(runs)
+    shares = [0.0] * len(runs)
+    slots = list(range(len(runs)))  # the run of each slice of the stack, as runs leave it
+
+    def leave(k: int, slot: int, diverged_epoch: int | None, wall: float) -> None:
+        result = RunResult(runs[k][1], histories[k], diverged_epoch, wall, stack.unstack(slot), kept[k], shares[k])
+        results[k] = result
+        if on_done:
+            on_done(k, result)
+
+    def shrink(leaving: list[int]) -> None:
+        nonlocal slots
+        if leaving:
+            remaining = [slot for slot in range(len(slots)) if slot not in leaving]
+            slots = [slots[slot] for slot in remaining]
+            if slots:
+                stack.keep(remaining)
+                stepper.reset()
+
+    empty = [slot for slot, k in enumerate(slots) if cfgs[k].epochs <= 0]  # nothing to train: the initial model
+    for slot in empty:
+        leave(slots[slot], slot, None, 0.0)
+    shrink(empty)
     steps = -(-n // batch)
     _sync(device)
     start = time.perf_counter()
     for epoch in range(1, max((c.epochs for c in cfgs), default=0) + 1):
-        if not live:
+        if not slots:
             break
-        slip = [c.eval_mode_slip and epoch > 1 for c in cfgs]
-        stack.training.copy_(torch.tensor([not s for s in slip], device=device))
+        live = [cfgs[k] for k in slots]
+        stack.training.copy_(torch.tensor([not (c.eval_mode_slip and epoch > 1) for c in live], device=device))
         stack.loss_sum.zero_()
         order = torch.stack([torch.randperm(n, device=device, generator=g) for g in stack.shufflers])
         for first in range(0, n, batch):
             stepper(order[:, first : first + batch])
         # The slip's epoch-1 accuracies, measured as the book's notebook did; before evaluating,
         # because that pass updates the running statistics the evaluation then uses.
-        slip_starts = [k in live and c.eval_mode_slip and epoch == 1 for k, c in enumerate(cfgs)]
+        slip_starts = [c.eval_mode_slip and epoch == 1 for c in live]
         book = torch.tensor(slip_starts, device=device) if any(slip_starts) else None
         if book is not None:
             book_counts = stack.train_mode_accuracy(book, pixels, train.labels, order, batch, val_pixels, val.labels)
@@ -183,13 +216,16 @@ def train_stack(
             [t.double() for t in (train_loss, train_correct, val_loss, val_correct, stack.loss_sum)]
         ).tolist()  # one sync
         now = time.perf_counter() - start
-        for k in list(live):
+        lap, clock = time.perf_counter() - clock, time.perf_counter()
+        leaving = []
+        for slot, k in enumerate(slots):
+            shares[k] += lap / len(slots)
             row = dict(
-                train_loss=curves[4][k] / steps,
-                train_eval_loss=curves[0][k] / n,
-                train_acc=curves[1][k] / n,
-                val_loss=curves[2][k] / len(val),
-                val_acc=curves[3][k] / len(val),
+                train_loss=curves[4][slot] / steps,
+                train_eval_loss=curves[0][slot] / n,
+                train_acc=curves[1][slot] / n,
+                val_loss=curves[2][slot] / len(val),
+                val_acc=curves[3][slot] / len(val),
                 lr=plateaus[k].optimizer.param_groups[0]["lr"] if plateaus[k] else cfgs[k].lr,
                 wall_s=now,
             )
@@ -197,32 +233,20 @@ def train_stack(
                 histories[k][key].append(value)
             if on_epoch:
                 on_epoch(k, epoch, row)
-            done = epoch == cfgs[k].epochs
-            if not math.isfinite(row["train_loss"]):
-                diverged[k], done = epoch, True
-            if done:
-                models[k] = stack.unstack(k)
-                stack.freeze(k)
-                live.remove(k)
+            diverged = not math.isfinite(row["train_loss"])
+            if diverged or epoch == cfgs[k].epochs:
+                leave(k, slot, epoch if diverged else None, now)
+                leaving.append(slot)
                 continue
             if epoch in keep[k]:
-                kept[k][epoch] = stack.unstack(k)
+                kept[k][epoch] = stack.unstack(slot)
             if plateaus[k]:
                 plateaus[k].step(row["val_loss"])
-                stack.lr[k] = plateaus[k].optimizer.param_groups[0]["lr"]
+                stack.lr[slot] = plateaus[k].optimizer.param_groups[0]["lr"]
+        shrink(leaving)
     _sync(device)
-    wall = time.perf_counter() - start
-    return [
-        RunResult(
-            seed,
-            histories[k],
-            diverged[k],
-            histories[k]["wall_s"][-1] if histories[k]["wall_s"] else wall,
-            models[k] if models[k] is not None else stack.unstack(k),
-            kept[k],
-        )
-        for k, (_, seed) in enumerate(runs)
-    ]
+    assert all(result is not None for result in results), "every run leaves at its last epoch"
+    return results  # type: ignore[return-value]
 
 
 def train(

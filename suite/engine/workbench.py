@@ -14,15 +14,14 @@ served from its cache of finished runs, and runs are packed into stacks sized fo
 from __future__ import annotations
 
 import copy
-import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from itertools import count
 
 import torch
 
 from suite.engine.data import Split, load_split, resolve_root
-from suite.engine.planner import PlannedRun, Request, distinct_runs, pack, requests_for, run_key
+from suite.engine.planner import PlannedRun, Request, requests_for, run_key
+from suite.engine.schedule import Schedule, Trained, TrainedStack
 from suite.engine.trainer import RunResult, train_stack
 from suite.spec.ablation import Ablation
 from suite.spec.chapter3 import ABLATIONS, ABLATIONS_LIST
@@ -33,8 +32,10 @@ from suite.store.run_records import RunRecord, Served, StackRecord, VariantRecor
 HIST_BINS = 60  # bins of every stored weight/bias/activation histogram
 # Runs per stack. CPU: one at a time; for one ci baseline epoch of 3 seeds a stack of 3 tied with
 # one run after another (median 3.98 s vs 4.18 s, best 3.70 s vs 3.67 s; docs/gpu.md), and single
-# runs report progress and lose less when interrupted. CUDA: a step costs its launches, so stack.
-MAX_STACK = {"cpu": 1, "cuda": 32}
+# runs report progress and lose less when interrupted. CUDA: a step costs its launches, so stack;
+# 64 holds the book profile's 63 runs of one shape for 3 seeds (21 variants) in one stack (a guess
+# to measure on a GPU: 30 runs per stack ran at 49 us per run-step on an H100, docs/gpu.md).
+MAX_STACK = {"cpu": 1, "cuda": 64}
 
 
 class DeviceUnavailable(RuntimeError):
@@ -114,38 +115,6 @@ def serialize(result: RunResult, *, activations: dict | None = None, stack: Stac
     )
 
 
-@dataclass
-class TrainedStack:
-    """One stack the Workbench trained (kept in memory; each run's record stores a StackRecord)."""
-
-    id: str  # "s1", "s2"... in training order
-    runs: list[str]  # the requests it trained, "ablation/variant seed N"
-    epochs: list[int]  # each run's length as trained
-    seconds: float
-    device: str
-
-
-@dataclass
-class Trained:
-    """A finished run in the Workbench's cache: every epoch's history and the models requests need."""
-
-    cfg: TrainConfig  # as trained: ``epochs`` is the longest request's
-    result: RunResult  # history of all its epochs, final model, snapshots at shorter requests' ends
-    stack: TrainedStack  # the stack it trained in
-    share_s: float  # its share of the stack's time: seconds * its epochs / the stack's run-epochs
-    owner: str | None = None  # the request charged with its cost, "ablation/variant"
-
-    def serve(self, epochs: int) -> RunResult | None:
-        """The run as if trained for EPOCHS, or None where its model after that epoch was not kept."""
-        full = self.result
-        if full.diverged_epoch is not None and full.diverged_epoch <= epochs or epochs == self.cfg.epochs:
-            return full
-        if epochs > self.cfg.epochs or epochs not in full.snapshots:
-            return None
-        history = {key: values[:epochs] for key, values in full.history.items()}
-        return RunResult(full.seed, history, None, history["wall_s"][-1], full.snapshots[epochs])
-
-
 OnVariantEpoch = Callable[[str, int, int, dict], None]  # (variant, seed, epoch, row)
 
 
@@ -168,6 +137,7 @@ class Workbench:
         self.max_stack = max_stack or MAX_STACK.get(self.device.type, 1)
         self._splits: tuple[Split, Split] | None = None
         self.expected: list[Request] | None = None  # None: every ablation, once seeds are known
+        self.schedule: Schedule | None = None  # the expected runs packed into stacks, on first use
         self.cache: dict[tuple, list[Trained]] = {}
         self.stacks: list[TrainedStack] = []  # every stack trained, in order
         self._ids = count(1)
@@ -193,8 +163,10 @@ class Workbench:
         """VARIANT over SEEDS, trained unless cached; ``on_epoch(variant, seed, epoch, row)`` reports progress.
 
         Where the device stacks runs (``max_stack`` > 1), the first variant asked for trains every
-        variant of its ablation in one go, so that they share stacks; the others are then served
-        from the cache. Each run's record still carries only its own share of the stack's time.
+        scheduled stack that holds a run of its ablation (``suite.engine.schedule``): the stacks
+        are packed across every expected ablation, so their other runs, whatever their ablation,
+        train with them and are served from the cache later. Each run's record carries only its
+        own share of the stack's time. ``on_epoch`` names a run of another ablation "ablation/variant".
         """
         cfg: TrainConfig = ablation.config(variant, self.profile)
         requests = [Request(ablation.name, variant, seed, cfg) for seed in seeds]
@@ -208,11 +180,12 @@ class Workbench:
         """Every variant of ABLATION over SEEDS as planned stacks: {variant: record}.
 
         ``on_epoch(variant, seed, epoch, row)`` reports progress. Only runs this ablation needs are
-        trained (at the longest length any expected request needs), so an interrupted session
-        keeps every ablation finished before it.
+        trained (at the longest length any expected request needs), in stacks of this ablation's
+        runs alone, so that a caller going ablation by ablation (the flake-rate measurement) keeps
+        every ablation finished before an interruption.
         """
         requests = requests_for([ablation], self.profile, seeds)
-        self._ensure(requests, on_epoch)
+        self._ensure(requests, on_epoch, across=False)
         return {
             v.name: self._record(ablation, v.name, [r for r in requests if r.variant == v.name])
             for v in ablation.variants
@@ -226,50 +199,47 @@ class Workbench:
                 return trained, result
         return None
 
-    def _ensure(self, requests: list[Request], on_epoch: OnVariantEpoch | None) -> None:
-        """Train, in stacks, every run REQUESTS need that the cache cannot serve."""
+    def _ensure(self, requests: list[Request], on_epoch: OnVariantEpoch | None, across: bool = True) -> None:
+        """Train, in the schedule's stacks, every run REQUESTS need that the cache cannot serve."""
         if self.expected is None:
             self.expect(ABLATIONS_LIST, sorted({r.seed for r in requests}))
+        if self.schedule is None or self.schedule.expected is not self.expected:
+            self.schedule = Schedule(self.expected, max_stack=self.max_stack, train_size=len(self.splits[0]))
         missing = [r for r in requests if self._find(r) is None]
-        expected = set(self.expected)
-        # Expected requests train at the longest length any expected request of their run needs,
-        # with snapshots; others (the mode probe, other seeds) at their own, unless they share
-        # a run with an expected request that trains now.
-        planned_keys = {run_key(r.cfg, r.seed) for r in missing if r in expected}
-        others = [r for r in missing if r not in expected]
-        planned = distinct_runs(self.expected + [r for r in others if run_key(r.cfg, r.seed) in planned_keys])
-        unplanned = distinct_runs(others)
-        todo: dict[tuple, tuple[PlannedRun, Request]] = {}
-        for request in missing:
-            key = run_key(request.cfg, request.seed)
-            todo.setdefault(key, ((planned if key in planned_keys else unplanned)[key], request))
-        for stack in pack([run for run, _ in todo.values()], max_stack=self.max_stack, train_size=len(self.splits[0])):
-            self._train(stack, [todo[run.key][1] for run in stack], on_epoch)
+        trained = lambda run: all(self._find(r) is not None for r in run.requests)  # noqa: E731
+        for runs, asked in self.schedule.due(missing, trained, across=across):
+            self._train(runs, asked, requests[0].ablation if requests else "", on_epoch)
 
-    def _train(self, runs: list[PlannedRun], asked: list[Request], on_epoch: OnVariantEpoch | None) -> None:
+    def _train(self, runs: list[PlannedRun], asked: list[Request], ablation: str, on_epoch) -> None:
+        """Train RUNS as one stack; each run is cached the moment it ends (so a stop keeps it)."""
         train_split, val_split = self.splits
-        report = (lambda k, epoch, row: on_epoch(asked[k].variant, runs[k].seed, epoch, row)) if on_epoch else None
-        start = time.perf_counter()
-        results = train_stack(
+
+        def report(k: int, epoch: int, row: dict) -> None:  # a stack-mate of another ablation is named in full
+            if on_epoch:
+                name = asked[k].variant if asked[k].ablation == ablation else asked[k].name
+                on_epoch(name, runs[k].seed, epoch, row)
+
+        stack = TrainedStack(
+            id=f"s{next(self._ids)}",
+            runs=[f"{r.name} seed {r.seed}" for r in asked],
+            epochs=[run.cfg.epochs for run in runs],
+            seconds=0.0,
+            device=str(self.device),
+        )
+        self.stacks.append(stack)
+
+        def store(k: int, result: RunResult) -> None:
+            stack.seconds += result.share_s
+            self.cache.setdefault(runs[k].key, []).insert(0, Trained(runs[k].cfg, result, stack, result.share_s))
+
+        train_stack(
             [(run.cfg, run.seed) for run in runs],
             train=train_split,
             val=val_split,
             on_epoch=report,
             snapshots=[run.snapshots for run in runs],
+            on_done=store,
         )
-        seconds = time.perf_counter() - start
-        stack = TrainedStack(
-            id=f"s{next(self._ids)}",
-            runs=[f"{r.name} seed {r.seed}" for r in asked],
-            epochs=[run.cfg.epochs for run in runs],
-            seconds=seconds,
-            device=str(self.device),
-        )
-        self.stacks.append(stack)
-        run_epochs = sum(len(result.history["val_acc"]) for result in results)
-        for run, result in zip(runs, results):
-            share = seconds * len(result.history["val_acc"]) / run_epochs
-            self.cache.setdefault(run.key, []).insert(0, Trained(run.cfg, result, stack, share))
 
     def _record(self, ablation: Ablation, variant: str, requests: list[Request]) -> VariantRecord:
         """The stored record of VARIANT's runs (``serialize``), with the stack each came from."""

@@ -152,9 +152,11 @@ class RunSession:
         self.training = Training(name, variant)
 
         def on_epoch(trained: str, seed: int, epoch: int, row: dict) -> None:
-            self.training = Training(name, trained, seed, epoch)  # TRAINED: this variant, or a stack-mate (CUDA)
+            # TRAINED: a variant of this ablation, or "ablation/variant" of a stack-mate's (CUDA)
+            other, _, trained = trained.rpartition("/")
+            self.training = Training(other or name, trained, seed, epoch)
             if self.progress:
-                self.progress.epoch(name, trained, seed, epoch, row)
+                self.progress.epoch(other or name, trained, seed, epoch, row)
 
         def work() -> VariantRecord:
             return self.workbench.run_variant(ablation, variant, self.seeds, on_epoch)
@@ -297,7 +299,8 @@ class RunSession:
         self.results.finished = now()
         self.results.status = status
         self.results.error = reason if status == RunStatus.ERROR else None
-        if self.results.machine:  # something trained: how busy the machine was, for the nightly's time
+        if self.results.machine and not self.results.workers:  # this process trained: how busy the machine
+            # was, for the nightly's time (a controller's workers trained: merge_workers summed theirs)
             self.results.machine["load_end"] = load_sample()
         interrupted = status == RunStatus.INTERRUPTED
         for entry in self.results.ablations.values():

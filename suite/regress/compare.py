@@ -26,7 +26,7 @@ from suite.regress.history import (
     unstorable_reason,
 )
 from suite.regress.kinds import FindingKind, NoteKind, RowKind, Verdict
-from suite.regress.shift import floor_for, judge_shift
+from suite.regress.shift import ALPHA, floor_for, judge_shift
 from suite.spec.metrics import METRICS
 from suite.store.files import RESULTS_FILE, ResultsError, atomic_write_json, write_failure
 
@@ -199,6 +199,8 @@ def compare(
         "baseline": base and _describe(base),
         "time_baseline": time_rows and {"nights": max(r["nights"] for r in time_rows)} or None,
         "tolerance": tol,
+        # what "beyond noise" meant tonight, so that the report states the rule the check used
+        "noise_rule": {"alpha": ALPHA, "time_floor": tol["time"], "time_mad_k": cost.MAD_K, "time_window": cost.WINDOW},
         "rows": rows,
         "counts": counts,
         "regressed": verdict == Verdict.FAIL,

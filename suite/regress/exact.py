@@ -15,6 +15,8 @@ from __future__ import annotations
 import math
 from typing import NamedTuple
 
+from suite.spec.claims import stored_outcome_read_today
+
 NOT_VALUES = ("wall_s",)  # curves that measure the machine, not the training
 
 
@@ -44,11 +46,12 @@ def values(ablations: dict) -> dict[tuple, object]:
                             found[name, variant, seed, f"{curve} at epoch {epoch}"] = value
                 for key in ("weight_abs_mean", "diverged_epoch"):
                     found[name, variant, seed, key] = run.get(key)
+        claims = {claim["text"]: claim for claim in entry.get("claims", [])}
         for verdict in entry["verdicts"]:
             subject = f"claim: {verdict['claim']}"
             for seed, value in zip(verdict["seeds"], verdict["per_seed"]):
                 found[name, subject, seed, "statistic"] = value
-            found[name, subject, None, "outcome"] = verdict["outcome"]
+            found[name, subject, None, "outcome"] = stored_outcome_read_today(verdict, claims.get(verdict["claim"]))
     return found
 
 

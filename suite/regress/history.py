@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from suite.regress import cost, environment, exact
+from suite.spec.claims import stored_outcome_read_today
 from suite.spec.metrics import COMPARED, metric_value
 from suite.store.files import BENCHMARK_FILE, RESULTS_FILE, ResultsError, atomic_write_json, read_json, umask
 from suite.store.records import SCHEMA
@@ -114,7 +115,10 @@ def _extract(ablations: dict) -> tuple[dict, dict, dict]:
             claims[name, verdict["claim"]] = ClaimStatistic(
                 claim["metric"], list(verdict["per_seed"]), direction, bool(claim.get("relative")), middle
             )
-            verdicts[name, verdict["claim"]] = ClaimOutcome(verdict["outcome"], bool(verdict["asserted"]))
+            # re-read with today's rule: a file stored before INCONCLUSIVE existed says REPRODUCED
+            # where the seeds straddle the bound, a change of reading, not of the code under test
+            outcome = stored_outcome_read_today(verdict, claim)
+            verdicts[name, verdict["claim"]] = ClaimOutcome(outcome, bool(verdict["asserted"]))
     return stats, claims, verdicts
 
 

@@ -66,6 +66,20 @@ def _run(run: dict | None) -> dict | None:
     }
 
 
+def noise_rule(rule) -> str | None:
+    """The caption's sentence on what "beyond noise" meant, from the numbers the check stored
+    (None for a comparison written before it stored them: the caption then points at the docs)."""
+    try:
+        alpha, floor, k, window = (rule[key] for key in ("alpha", "time_floor", "time_mad_k", "time_window"))
+        return (
+            f"Allowed: the larger of a floor and what Welch's t-test at the {100 * alpha:g} % level calls noise given "
+            f"the seeds' spread; training time per run-step: the larger of {100 * floor:g} % and {k:g} robust standard "
+            f"deviations over up to {window:g} earlier quiet nights on this machine."
+        )
+    except (TypeError, KeyError, ValueError):
+        return None
+
+
 def _plural(count: int, word: str, plural: str | None = None) -> str:
     return f"{count} {word if count == 1 else (plural or word + 's')}"
 
@@ -276,6 +290,7 @@ def build_since(folder: Path, results: dict, sections: list[dict]) -> dict | Non
             "overview": overview(rows) if baseline else [],
             "overview_columns": [METRICS[name].label for name in OVERVIEW_COLUMNS],  # the cells' order
             "notes": _notes(notes, names),
+            "rule": noise_rule(data.get("noise_rule")),
             "stored": data.get("stored"),
             "regressed": verdict == Verdict.FAIL,
             "trend": trend(data["trend"], rows, names, baseline),

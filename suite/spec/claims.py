@@ -198,3 +198,14 @@ def support_text(values: list[float], level: float = LEVEL) -> str:
         low, high = mean_bounds(values, level) or (math.nan, math.nan)
         return f"one-sided {1 - level:.0%} bounds on the mean: {statistic(low)} to {statistic(high)}"
     return reported_outcome(values, None, None, level)[1]  # why there are no bounds
+
+
+def stored_outcome_read_today(verdict: dict, claim: dict | None) -> str:
+    """A stored verdict's outcome as today's rule reads it: an asserted claim's as stored (its rule,
+    the mean against a calibrated bound, has not changed); a reported claim's re-judged from its
+    stored per-seed values with ``reported_outcome``, so that a file written before INCONCLUSIVE
+    existed and one written after read alike (the report, the nightly's rows and its exact check)."""
+    asserted = verdict.get("asserted", (claim or {}).get("asserted", True))
+    if asserted or claim is None:
+        return verdict["outcome"]
+    return reported_outcome(list(verdict["per_seed"]), claim.get("at_least"), claim.get("at_most"))[0]

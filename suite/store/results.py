@@ -94,8 +94,23 @@ def merge_workers(run: RunResults, parts: list[RunResults]) -> None:
                 run.ablations[name] = entry
         run.extras.update(part.extras)
         if not run.machine:  # the controller trained nothing itself
-            run.machine, run.device = part.machine, part.device
+            run.machine, run.device = dict(part.machine), part.device
         run.workers = {**(run.workers or {}), str(part.worker_id): str(part.device)}
+    if parts and run.machine:
+        for when in ("load_start", "load_end"):  # the workers trained: their threads' times, not the controller's
+            run.machine[when] = _summed_load([part.machine.get(when) for part in parts])
+
+
+def _summed_load(samples: list) -> dict:
+    """One load sample of the workers together: their threads' run and wait seconds added (so the
+    nightly's share of time spent waiting for a CPU is over every worker), the first's load average."""
+    known = [s for s in samples if isinstance(s, dict)]
+    merged = dict(known[0]) if known else {}
+    if known and len(known) == len(samples) and all("run_s" in s and "wait_s" in s for s in known):
+        merged.update(run_s=sum(s["run_s"] for s in known), wait_s=sum(s["wait_s"] for s in known))
+    else:  # a worker without schedstat: no share can be formed over all of them
+        merged.pop("run_s", None), merged.pop("wait_s", None)
+    return merged
 
 
 def run_status(folder: str | os.PathLike, stored: str) -> str:
