@@ -87,11 +87,11 @@ def test_interrupted_run_says_when_and_what_was_running(tmp_path):
     board = build(run)["scoreboard"]
     assert board.status == "interrupted"
     # the file records no cause for an interruption today: the board says so instead of guessing
-    assert board.cause == "at 22:40 while running Depth; no cause recorded"
+    assert board.cause == "at 22:40 UTC while running Depth; no cause recorded"
     assert board.coverage == f"2 of {len(ABLATIONS_LIST)} ablations judged" and want["judged"] == 2
     assert (board.passed, board.failed) == (want["counts"]["PASS"], want["counts"]["FAIL"])
     assert board.wall_time == want["wall"]
-    assert board.line().startswith("run interrupted: at 22:40 while running Depth; no cause recorded · 2 of 11")
+    assert board.line().startswith("run interrupted: at 22:40 UTC while running Depth; no cause recorded · 2 of 11")
 
 
 def test_error_run_shows_the_recorded_error(tmp_path):
@@ -118,7 +118,7 @@ def test_the_terminal_summary_ends_with_the_scoreboard_line(tmp_path):
     counts = want["counts"]
     assert lines[-1] == " · ".join(
         [
-            "run interrupted: at 22:40 while running Depth; no cause recorded",
+            "run interrupted: at 22:40 UTC while running Depth; no cause recorded",
             f"2 of {len(ABLATIONS_LIST)} ablations judged",
             f"asserted {counts['PASS']} PASS / {counts['FAIL']} FAIL",
             f"reported {counts['REPRODUCED']} REPRODUCED / {counts['NOT REPRODUCED']} NOT REPRODUCED / "
@@ -129,4 +129,5 @@ def test_the_terminal_summary_ends_with_the_scoreboard_line(tmp_path):
             want["wall"],
         ]
     )
-    assert lines[-2].startswith("results: ")  # the line before it is unchanged
+    assert lines[-2] == f"finish it with: pytest suite/cases --ablation-resume run --ablation-out {tmp_path}"
+    assert lines[-3].startswith("results: ")  # the line before them is unchanged

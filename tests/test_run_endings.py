@@ -120,6 +120,11 @@ def test_a_signal_during_training_keeps_every_finished_verdict(suite_run, pytest
     scaling, batch = results["ablations"]["scaling"], results["ablations"]["batch_size"]
     assert scaling["status"] == "passed" and [v["outcome"] for v in scaling["verdicts"]] == ["PASS"]
     assert batch["status"] == "interrupted" and batch["variants"] == {} and batch["verdicts"] == []
+    stop = results["stop"]  # what stopped it: the signal by name, and what was training
+    assert (stop["cause"], stop["signal"], stop["ablation"], stop["variant"], stop["epoch"]) == (
+        *("signal", signame, "batch_size", "b32", 1),
+    )
+    result.stdout.fnmatch_lines(["finish it with: pytest suite/cases --ablation-resume r1 --ablation-out *"])
     bench = json.loads((folder / "benchmark.json").read_text())
     assert sorted(b["extra_info"]["variant"] for b in bench["benchmarks"]) == ["raw", "scaled"]
     assert all(b["stats"]["rounds"] == 1 for b in bench["benchmarks"])

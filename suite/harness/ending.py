@@ -32,6 +32,21 @@ class DeferredFile:
         self._where = path  # asked when written: a run without a run id names its folder when it claims it
         self._writer = None
         self.active = False
+        self.earlier: dict | None = None  # a resumed run's benchmark.json from before its stop
+
+    def keep_earlier(self) -> None:
+        """A resumed run: keep the file's entries of the tests run before the stop, which this part
+        skips; ``commit`` merges them with this part's (a pytest UsageError if it is unreadable)."""
+        from suite.store.files import ResultsError, read_json
+
+        if not self._path.exists():
+            return
+        try:
+            self.earlier = read_json(self._path)
+            if not isinstance(self.earlier.get("benchmarks"), list):
+                raise ResultsError(f"malformed benchmark file {self._path}: no list of benchmarks")
+        except (ResultsError, AttributeError) as exc:
+            raise pytest.UsageError(f"cannot resume: {exc}; remove it to resume without those timings") from None
 
     @property
     def _path(self) -> Path:
@@ -61,12 +76,25 @@ class DeferredFile:
         return str(self._staging)
 
     def commit(self, written: bool) -> None:
-        """After pytest-benchmark's session end: its file in place if WRITTEN whole, else gone."""
+        """After pytest-benchmark's session end: its file in place if WRITTEN whole, else gone;
+        merged with the earlier entries of a resumed run."""
         if self._staging.exists():
             if written:
                 os.replace(self._staging, self._path)
             else:
                 self._staging.unlink()
+        if written and self.earlier is not None and self._path.exists():
+            from suite.store.files import atomic_write_json, read_json
+
+            atomic_write_json(self._path, merge_benchmarks(self.earlier, read_json(self._path)))
+
+
+def merge_benchmarks(earlier: dict, new: dict) -> dict:
+    """NEW (pytest-benchmark's file of a resumed run's last part) with EARLIER's entries of the tests
+    it did not time, by test name: one entry per test, as if the run had not stopped."""
+    names = {bench.get("name") for bench in new.get("benchmarks", [])}
+    kept = [bench for bench in earlier.get("benchmarks", []) if bench.get("name") not in names]
+    return {**new, "benchmarks": kept + list(new.get("benchmarks", []))}
 
     def __str__(self) -> str:
         return self.name

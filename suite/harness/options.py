@@ -12,6 +12,16 @@ import pytest
 
 from suite.spec.profiles import PROFILES
 
+# Defaults of the options a resumed run takes from its results file instead: the parser's default
+# is None, so that a resume can tell an option given (and compare it with the run's) from one left out.
+DEFAULTS = {"ablation_profile": "ci", "ablation_device": "cpu", "ablation_base_seed": 0}
+
+
+def option(config: pytest.Config, name: str):
+    """The value of --ablation-* option NAME (``ablation_profile``), its default where not given."""
+    value = config.getoption(name)
+    return DEFAULTS.get(name) if value is None else value
+
 
 def _device_option(text: str) -> str:
     if text in ("auto", "cpu", "cuda") or re.fullmatch(r"cuda:\d+", text):
@@ -32,17 +42,28 @@ def _count_option(minimum: int):
     return parse
 
 
+def chosen_settings(config: pytest.Config) -> dict:
+    """A new run's profile, device, seed count and base seed, as the run session takes them."""
+    profile = PROFILES[option(config, "ablation_profile")]
+    return {
+        "profile": profile,
+        "device": option(config, "ablation_device"),
+        "seeds": config.getoption("ablation_seeds") or profile.seeds,
+        "base_seed": option(config, "ablation_base_seed"),
+    }
+
+
 def add_options(parser: pytest.Parser) -> None:
     group = parser.getgroup("ablation", "chapter-3 ablation suite")
     group.addoption(
         "--ablation-profile",
         choices=sorted(PROFILES),
-        default="ci",
+        default=None,
         help="book: the book's protocol; ci: shrunk for a 2-core CPU (default: ci)",
     )
     group.addoption(
         "--ablation-device",
-        default="cpu",
+        default=None,
         metavar="DEVICE",
         type=_device_option,
         help="auto, cpu, cuda or cuda:N; cuda fails at once without CUDA (default: cpu)",
@@ -53,13 +74,18 @@ def add_options(parser: pytest.Parser) -> None:
     group.addoption(
         "--ablation-base-seed",
         type=_count_option(0),
-        default=0,
+        default=None,
         metavar="B",
         help="seeds are B*1000, B*1000+1, ... (default: 0)",
     )
     group.addoption("--ablation-data-dir", metavar="DIR", help="folder with the FashionMNIST files")
     group.addoption("--ablation-out", default="reports", metavar="DIR", help="results root (default: reports)")
     group.addoption("--ablation-run-id", metavar="ID", help="results folder name (default: a timestamp)")
+    group.addoption(
+        "--ablation-resume",
+        metavar="ID",
+        help="finish the interrupted run in OUT/ID: train only what it lacks, with its profile, seeds and device",
+    )
     group.addoption(
         "--ablation-progress",
         choices=("auto", "on", "off"),

@@ -17,12 +17,15 @@ import pytest
 
 from suite.harness.ending import DeferredFile
 from suite.harness.options import add_options, check_device
+from suite.harness.resume import deselect
 from suite.harness.run import RunSession
+from suite.harness.stopping import install as install_signal_stops
 from suite.spec.chapter3 import ABLATIONS
 from suite.spec.claims import support_text
 from suite.spec.numfmt import statistic
 from suite.store.files import ResultsError, signals_held, write_failure
 from suite.store.records import Outcome, VerdictRecord
+from suite.store.stops import StopCause, resume_command
 
 SESSION = pytest.StashKey[RunSession]()
 
@@ -44,14 +47,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "ablation(name): a case of the named ablation")
     config.addinivalue_line("markers", "xdist_group(name): run in one pytest-xdist worker")
-    check_device(config.getoption("ablation_device"))
-    run = config.stash[SESSION] = RunSession.from_config(config)
+    run = config.stash[SESSION] = RunSession.from_config(config)  # a refused resume stops here, in one line
+    check_device(run.device)
     if hasattr(config.option, "benchmark_json") and config.option.benchmark_json is None:
         config.option.benchmark_json = DeferredFile(lambda: run.run_dir / "benchmark.json")
+        if run.resuming:  # the stopped part's timings stay; this part's are merged in (DeferredFile.commit)
+            config.option.benchmark_json.keep_earlier()
     config.pluginmanager.register(_InternalErrorRecorder(run), "ablation-internalerror")
     if hasattr(signal, "SIGTERM") and _is_main_thread():
-        # A CI runner's cancel sends SIGTERM: end like Ctrl-C, so the results say "interrupted".
-        signal.signal(signal.SIGTERM, _raise_interrupt)
+        # A CI runner's cancel sends SIGTERM: end like Ctrl-C, so the results say "interrupted", by which signal.
+        install_signal_stops(run)
 
 
 def pytest_cmdline_main(config: pytest.Config) -> None:
@@ -105,17 +110,13 @@ def _is_main_thread() -> bool:
     return threading.current_thread() is threading.main_thread()
 
 
-def _raise_interrupt(signum, frame):
-    raise KeyboardInterrupt(f"signal {signum}")
-
-
 def _ablation_of(item: pytest.Item) -> str | None:
     marker = item.get_closest_marker("ablation")
     return marker.args[0] if marker else None
 
 
 @pytest.hookimpl(trylast=True)  # after -k/-m deselection and any shuffling plugin
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Ablation by ablation: an ablation's variants, then its claims, then the next ablation.
 
     The cases are written variants-first for every ablation; run in that order, a run stopped at
@@ -134,6 +135,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         return (index, 0) if name is None else (first[name], index)
 
     items[:] = [item for _, item in sorted(enumerate(items), key=position)]
+    run = config.stash.get(SESSION, None)
+    if run is not None and run.resuming:  # the tests the stopped run selected, no others
+        deselect(config, run.results, items, _ablation_of)
 
 
 def _is_suite_case(item: pytest.Item) -> bool:
@@ -150,6 +154,8 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         run.claim_folder()
     except ResultsError as exc:
         pytest.exit(f"ablation suite cannot start: {exc}", returncode=pytest.ExitCode.USAGE_ERROR)
+    if run.results.selected is None:  # what a resume runs again (a resume keeps the first part's)
+        run.results.selected = [item.name for item in session.items if _is_suite_case(item)]
     run.expect([name for name in marked if name in ABLATIONS])
     if not marked:  # e.g. -k sigmoid: nothing trains, nothing is timed
         return
@@ -173,6 +179,8 @@ def train_variant(ablation_session: RunSession, benchmark):
     """Callback ``train_variant(ablation, variant)``: trains all seeds once, timed by pytest-benchmark."""
 
     def run(name: str, variant: str) -> dict:
+        if (name, variant) in ablation_session.earlier:  # no benchmark entry: its own is in benchmark.json
+            pytest.skip(f"{name}/{variant} was trained and timed before the run was resumed")
         benchmark.group = name
 
         def timed(work):
@@ -241,6 +249,8 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config)
         red=status == "error",
         yellow=status == "interrupted",
     )
+    if status in ("interrupted", "error"):  # the command that finishes it
+        terminalreporter.write_line(f"finish it with: {resume_command(run.run_dir)}", yellow=True)
     # Last: the report's page-one scoreboard as one line, from the same code (no torch in it).
     from suite.report.scoreboard import for_results
 
@@ -294,7 +304,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int):
             raise
         why = write_failure(bench.name if isinstance(bench, DeferredFile) else exc.filename, exc)
         if run.results.status != "error":
-            run.finish("error", why)
+            run.finish("error", why, StopCause.WRITE_ERROR)
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
         _say(session.config, f"ablation suite: {why}; results: {run.path} (run {run.results.status})")
         return None

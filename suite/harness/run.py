@@ -16,16 +16,18 @@ import os
 import sys
 import time
 from collections.abc import Callable
-from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 
 from suite.harness.ending import compare, render_report
+from suite.harness.options import chosen_settings
 from suite.harness.progress import Progress
+from suite.harness.resume import continue_run, settings, stored_run
+from suite.harness.stopping import Training, stop_record
 from suite.spec.chapter3 import ABLATIONS
 from suite.spec.claims import Verdict
-from suite.spec.profiles import PROFILES, Profile, seeds_for
+from suite.spec.profiles import Profile, seeds_for
 from suite.store.files import RESULTS_FILE, ResultsError, atomic_write_json, write_failure
 from suite.store.folder import RunFolderLock, new_run_dir
 from suite.store.load import LoadSample
@@ -33,10 +35,8 @@ from suite.store.machine import load_sample, machine_info
 from suite.store.records import AblationEntry, AblationStatus, RunResults, RunStatus
 from suite.store.results import WORKERS_DIR, load_run, merge_workers
 from suite.store.run_records import VariantRecord
-
-
-def now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+from suite.store.stops import StopCause
+from suite.store.stops import utc_now as now
 
 
 class RunSession:
@@ -67,6 +67,10 @@ class RunSession:
         self.internal_error: str | None = None  # pytest's INTERNALERROR, as the run's one-line reason
         self.write_error: str | None = None  # the first failed write of the results: the plugin stops the run
         self._sampled: set[str] = set()  # ablations whose opening load sample this process took
+        self.stop_signal: str | None = None  # the signal that stopped the run ("SIGTERM"), noted by its handler
+        self.training: Training | None = None  # what trains now, for the stop record; None between variants
+        self.resuming = False  # --ablation-resume: results come from the folder's stored run
+        self.earlier: set[tuple[str, str]] = set()  # (ablation, variant) stored before a resume
         self.results = RunResults.new(
             run_dir.name, command, now(), profile, device, self.seeds, base_seed=base_seed, worker_id=worker_id
         )
@@ -74,28 +78,31 @@ class RunSession:
     @classmethod
     def from_config(cls, config: pytest.Config) -> RunSession:
         """The session of this pytest process, from its own ``--ablation-*`` options."""
-        profile = PROFILES[config.getoption("ablation_profile")]
-        device = config.getoption("ablation_device")
         worker = getattr(config, "workerinput", None)  # set by pytest-xdist on its workers
+        stored = None if worker else stored_run(config)  # --ablation-resume: the stored run's settings
+        chosen = chosen_settings(config) if stored is None else settings(stored[1])
         if worker:  # every worker writes into its controller's run folder
-            run_dir, device = Path(worker["ablation_run_dir"]), _pin_worker(device, worker["workerid"])
+            run_dir = Path(worker["ablation_run_dir"])
+            chosen["device"] = _pin_worker(chosen["device"], worker["workerid"])
         else:
-            run_dir = new_run_dir(Path(config.getoption("ablation_out")), config.getoption("ablation_run_id"))
+            root = Path(config.getoption("ablation_out"))
+            run_dir = stored[0] if stored else new_run_dir(root, config.getoption("ablation_run_id"))
         mode = config.getoption("ablation_progress")
         terminal = sys.stdout.isatty() and not os.environ.get("CI")
         show = mode == "on" or (mode == "auto" and terminal)
-        return cls(
-            profile=profile,
-            device=device,
-            seeds=config.getoption("ablation_seeds") or profile.seeds,
-            base_seed=config.getoption("ablation_base_seed"),
+        session = cls(
+            **chosen,
             data_dir=config.getoption("ablation_data_dir"),
             run_dir=run_dir,
             command=["pytest", *config.invocation_params.args],
             worker_id=worker["workerid"] if worker else None,
-            fresh_folder=not worker and not config.getoption("ablation_run_id"),
+            fresh_folder=not worker and not stored and not config.getoption("ablation_run_id"),
             progress=Progress(config, show=show, rewrite=terminal),
         )
+        if stored:
+            session.results, session.earlier = stored[1], continue_run(stored[1], stored[0])
+            session.resuming = True
+        return session
 
     # -- training -------------------------------------------------------------------------------
     @property
@@ -147,10 +154,13 @@ class RunSession:
                 entry.load_start = LoadSample.now()
                 self._sampled.add(name)
             self.save()  # a run killed while this trains shows the ablation as started, not as "not run"
+        self.training = Training(name, variant)
 
         def on_epoch(trained: str, seed: int, epoch: int, row: dict) -> None:
-            if self.progress:  # TRAINED: a variant of this ablation, or "ablation/variant" of a stack-mate's (CUDA)
-                other, _, trained = trained.rpartition("/")
+            # TRAINED: a variant of this ablation, or "ablation/variant" of a stack-mate's (CUDA)
+            other, _, trained = trained.rpartition("/")
+            self.training = Training(other or name, trained, seed, epoch)
+            if self.progress:
                 self.progress.epoch(other or name, trained, seed, epoch, row)
 
         def work() -> VariantRecord:
@@ -159,6 +169,7 @@ class RunSession:
         start = time.perf_counter()
         record = timer(work) if timer else work()
         record.duration_s = time.perf_counter() - start
+        self.training = None
         entry.variants[variant] = record
         entry.duration_s += record.duration_s
         self._judge_if_complete(name)
@@ -212,6 +223,9 @@ class RunSession:
     def claim_folder(self) -> None:
         """Take run_dir for this process: RunFolderError if another run holds or already filled it."""
         if self.worker_id is not None or self._lock is not None:
+            return
+        if self.resuming:  # its own folder, stopped: no live writer
+            self._lock = RunFolderLock.reopen(self.run_dir)
             return
         if not self.fresh_folder:  # an explicit run id: that folder or none
             self._lock = RunFolderLock.acquire(self.run_dir)
@@ -270,7 +284,7 @@ class RunSession:
         if not self.results.ablations and not self.results.extras and reason is None:
             return False
         if self.write_error:  # the file holds what was written before; the run is not complete
-            self.finish(RunStatus.ERROR, self.write_error)
+            self.finish(RunStatus.ERROR, self.write_error, StopCause.WRITE_ERROR)
             return True
         if exitstatus == pytest.ExitCode.INTERRUPTED:
             self.finish(RunStatus.INTERRUPTED)
@@ -292,8 +306,10 @@ class RunSession:
         if session.config.getoption("ablation_report"):
             render_report(session, self.run_dir)
 
-    def finish(self, status: RunStatus | str, reason: str | None = None) -> None:
+    def finish(self, status: RunStatus | str, reason: str | None = None, cause: StopCause | None = None) -> None:
+        """End the run with STATUS (REASON: an error's one line), its stop recorded unless complete."""
         status = RunStatus(status)
+        self.results.stop = stop_record(self.results, status, reason, cause, self.stop_signal, self.training)
         self.results.finished = now()
         self.results.status = status
         self.results.error = reason if status == RunStatus.ERROR else None

@@ -21,6 +21,7 @@ from suite.report.facts import mode_table, sigmoid_table
 from suite.report.scoreboard import Scoreboard, device_text, wall_time
 from suite.report.sections import OUTCOME_CLASS, ablation_sections, status_text
 from suite.report.since import build_since
+from suite.report.stops import stop_notes
 from suite.report.timing import ablation_load, request_names, section_time, timing_rows, variant_time
 from suite.report.verdicts import JUDGED
 from suite.spec.chapter3 import ABLATIONS
@@ -136,7 +137,12 @@ def reading_rows(sections: list[dict], status: str) -> list[dict]:
                 "per-seed values.",
             )
         )
-    for state, what in (("error", "Stopped with an error"), ("interrupted", "Interrupted"), ("not run", "Not run")):
+    states = (
+        ("error", "Stopped with an error"),
+        ("interrupted", "Interrupted"),
+        ("not run", "Not run (never started)"),
+    )
+    for state, what in states:
         which = [s for s in sections if s["status"] == state]
         if which:
             count = len([c for s in which for c in s["claims"]])
@@ -254,18 +260,21 @@ def build(run_dir: str | Path) -> dict:
             section["book"] = book["sections"].get(section["name"])
             section["story"] = batch_norm.story(section, results["profile"]["name"])
         board = Scoreboard.of(results, sections, book["summary"], since)
+        stops = stop_notes(results, sections, home, status)
         return {
             "scoreboard": board,
-            "title": title_block(results, sections),
-            "reading": reading_rows(sections, results.get("status", "")),
+            "title": {**title_block(results, sections), "resume": stops["resume"], "resumed": stops["resumed"]},
+            "reading": reading_rows(sections, results.get("status", "")) + stops["rows"],
+            "shown": stops["shown"],  # the sections with a page of their own; not-run ones: not_run, one line
+            "not_run": stops["not_run"],
             "verdict_rule": {"level": f"{LEVEL:.0%}", "confidence": f"{1 - LEVEL:.0%}"},
             "book": book["summary"],
             "since": since,
-            "summary": summary_rows(sections),
+            "summary": summary_rows(stops["shown"]),
             "sections": sections,
             "sigmoid": sigmoid_table(extras),
             "modes": mode_table(extras),
-            "timings": timing_rows(sections, bench, results),
+            "timings": timing_rows(stops["shown"], bench, results),
             "appendix": appendix(results, folder),
             "status": status_text(results.get("status", "unknown")),
             "status_class": OUTCOME_CLASS.get(str(results.get("status")), "not-run"),

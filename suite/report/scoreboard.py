@@ -14,20 +14,14 @@ No torch: the pytest plugin calls it at the end of every run.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 
 from suite.report import fmt
+from suite.report.stops import clock, resumed_text, stop_text, training_text
+from suite.report.timing import wall_seconds
 from suite.report.verdicts import JUDGED
 from suite.store.load import run_loaded
 
 UNFINISHED = ("interrupted", "error", "not run")  # a section in these states has no verdicts to count
-
-
-def _clock(iso: str | None) -> str:
-    try:
-        return datetime.fromisoformat(str(iso)).strftime("%H:%M")
-    except ValueError:
-        return ""
 
 
 def _names(sections: list[dict]) -> str:
@@ -40,28 +34,32 @@ def _cause(results: dict, sections: list[dict], status: str) -> str:
     error = results.get("error")
     if status == "complete":
         return ""
+    stop = results.get("stop")
+    if stop and status == "error":
+        return f"{error or stop.get('reason')}, at {clock(stop.get('when'))} {training_text(stop, sections)}"
+    if stop:  # "by SIGTERM at 13:24 UTC while training ...": the status line reads "interrupted by ..."
+        return stop_text(results, sections)
     if status == "error":
         return str(error or "no error text recorded")
     parts = []
-    when = _clock(results.get("finished"))
+    when = clock(results.get("finished"))
     if when:
         parts.append(f"at {when}")
     stopped = [s for s in sections if s["status"] == "interrupted"]
     if stopped:
         parts.append(f"while running {_names(stopped)}")
     text = " ".join(parts)
-    # The results file of today records no signal or reason for an interruption: say so, not guess.
+    # A results file written before stops were recorded: say so, not guess.
     return f"{text}: {error}" if error else (f"{text}; no cause recorded" if text else "no cause recorded")
 
 
 def wall_time(results: dict, sections: list[dict]) -> tuple[str, bool]:
-    """The run's wall time from its timestamps; without an end, the training time (a lower bound)."""
-    try:
-        start = datetime.fromisoformat(results["started"])
-        end = datetime.fromisoformat(results["finished"])
-        return fmt.duration((end - start).total_seconds()), True
-    except (KeyError, TypeError, ValueError):
+    """The run's wall time (``timing.wall_seconds``: a resumed run's without its pauses); without
+    an end, the training time (a lower bound)."""
+    seconds = wall_seconds(results)
+    if seconds is None:
         return fmt.duration(sum(s["duration_s"] for s in sections)), False
+    return fmt.duration(seconds), True
 
 
 def device_text(results: dict) -> str:
@@ -85,6 +83,7 @@ def _baseline(since: dict | None, pending: bool) -> tuple[str, str]:
 class Scoreboard:
     status: str  # as the report names it: complete, interrupted, error...
     cause: str  # why it stopped, as recorded ('' when complete)
+    resumed: str  # "resumed once at ..." ('' for a run never resumed)
     ablations: int
     judged: int  # ablations with at least one verdict
     passed: int  # asserted claims
@@ -120,6 +119,7 @@ class Scoreboard:
         return cls(
             status=status,
             cause=_cause(results, sections, status),
+            resumed=resumed_text(results),
             ablations=len(sections),
             judged=len(judged),
             passed=count["PASS"],
@@ -138,7 +138,10 @@ class Scoreboard:
 
     @property
     def status_text(self) -> str:
-        return f"{self.status}: {self.cause}" if self.cause else self.status
+        text = self.status
+        if self.cause:
+            text += f" {self.cause}" if self.cause.startswith("by ") else f": {self.cause}"
+        return f"{text}, {self.resumed}" if self.resumed else text
 
     @property
     def coverage(self) -> str:

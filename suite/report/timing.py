@@ -71,12 +71,22 @@ def section_time(section: dict) -> dict:
     return {"seconds": total, "text": fmt.duration(total) if own else fmt.MISSING}
 
 
-def _wall_s(results: dict) -> float | None:
+def wall_seconds(results: dict) -> float | None:
+    """The run's wall time from its timestamps, None without an end. A resumed run's is the sum of
+    its parts: the pause between a stop and its resume is not the run's (unless a part was killed
+    and its end is unknown: then the whole span, pauses included)."""
+    resumes = [r for r in results.get("resumes") or [] if r.get("stop")]
+    if len(resumes) < len(results.get("resumes") or []):
+        resumes = []
     try:
-        start, end = datetime.fromisoformat(results["started"]), datetime.fromisoformat(results["finished"])
+        starts = [results["started"]] + [r["when"] for r in resumes]
+        ends = [r["stop"]["when"] for r in resumes] + [results["finished"]]
+        return sum(
+            (datetime.fromisoformat(end) - datetime.fromisoformat(start)).total_seconds()
+            for start, end in zip(starts, ends)
+        )
     except (KeyError, TypeError, ValueError):
         return None
-    return (end - start).total_seconds()
 
 
 def _rest_text(training: float, wall: float | None, results: dict) -> str:
@@ -131,7 +141,7 @@ def timing_rows(sections: list[dict], bench: dict | None, results: dict) -> dict
         "rows": rows,
         "total": fmt.duration(total),
         "source": source,
-        "rest": _rest_text(total, _wall_s(results), results),
+        "rest": _rest_text(total, wall_seconds(results), results),
         "loaded": [s for s in sections if s.get("load")],
     }
 

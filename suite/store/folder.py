@@ -72,11 +72,37 @@ class RunFolderLock:
 
     @classmethod
     def acquire(cls, run_dir: str | os.PathLike) -> RunFolderLock:
-        import fcntl
-
         run_dir = Path(run_dir)
         try:
             run_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise RunFolderError(f"cannot create the results folder {run_dir}: {exc.strerror}") from None
+        lock = cls._take(run_dir, "wait for it or pick another --ablation-run-id")
+        earlier = [name for name in (RESULTS_FILE, BENCHMARK_FILE) if (run_dir / name).exists()]
+        if earlier:
+            lock.release()
+            raise RunFolderError(
+                f"{run_dir} already holds an earlier run ({', '.join(earlier)}); pick another "
+                "--ablation-run-id, finish a stopped one with --ablation-resume, or remove the folder "
+                "to run again under this id"
+            )
+        return lock
+
+    @classmethod
+    def reopen(cls, run_dir: str | os.PathLike) -> RunFolderLock:
+        """RUN_DIR's lock, for ``--ablation-resume``: the folder must hold a run's results, and no
+        live process may be writing it (RunFolderError otherwise)."""
+        run_dir = Path(run_dir)
+        if not (run_dir / RESULTS_FILE).is_file():
+            raise RunFolderError(f"no run to resume in {run_dir}: it holds no {RESULTS_FILE}")
+        return cls._take(run_dir, "the run is still going: wait for it to end")
+
+    @classmethod
+    def _take(cls, run_dir: Path, busy: str) -> RunFolderLock:
+        """RUN_DIR's lock, held by this process (its pid written in it); BUSY: what to do if taken."""
+        import fcntl
+
+        try:
             fd = os.open(run_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o666)
         except OSError as exc:
             raise RunFolderError(f"cannot create the results folder {run_dir}: {exc.strerror}") from None
@@ -85,20 +111,11 @@ class RunFolderLock:
         except OSError:
             os.close(fd)
             raise RunFolderError(
-                f"another pytest process is writing into {run_dir} (it holds {LOCK_FILE}); "
-                "wait for it or pick another --ablation-run-id"
+                f"another pytest process is writing into {run_dir} (it holds {LOCK_FILE}); {busy}"
             ) from None
-        lock = cls(run_dir, fd)
-        earlier = [name for name in (RESULTS_FILE, BENCHMARK_FILE) if (run_dir / name).exists()]
-        if earlier:
-            lock.release()
-            raise RunFolderError(
-                f"{run_dir} already holds an earlier run ({', '.join(earlier)}); pick another "
-                "--ablation-run-id, or remove the folder to run again under this id"
-            )
         os.ftruncate(fd, 0)
         os.write(fd, f"{os.getpid()}\n".encode())
-        return lock
+        return cls(run_dir, fd)
 
     @classmethod
     def claim_new(cls, wanted: str | os.PathLike) -> RunFolderLock:

@@ -24,6 +24,7 @@ from suite.spec.profiles import Profile
 from suite.store.files import ResultsError
 from suite.store.load import LoadSample
 from suite.store.run_records import VariantRecord
+from suite.store.stops import ResumeRecord, StopRecord, read_resumes, read_stop
 from suite.store.stored_claims import check_claim
 from suite.store.validation import Bad, Choice, Record, expect, measured, number, optional, whole
 
@@ -239,7 +240,7 @@ class RunResults(Record):
     not make a whole run unreadable. Everything below ``ablations`` takes known keys only.
     """
 
-    OPTIONAL = frozenset({"workers"})
+    OPTIONAL = frozenset({"workers", "stop", "resumes", "selected"})
 
     schema: int
     run_id: str
@@ -257,10 +258,14 @@ class RunResults(Record):
     extras: dict[str, Any] = field(default_factory=dict)  # the book facts' tables (sigmoid, train/eval mode)
     worker_id: str | None = None  # a pytest-xdist worker's own file
     workers: dict[str, str] | None = None  # {worker id: device} of a run merged from workers
+    stop: StopRecord | None = None  # what stopped an interrupted or errored run (suite.store.stops)
+    resumes: list[ResumeRecord] | None = None  # each --ablation-resume that finished it, in order
+    # The suite's test names the run collected (``test_variant[scaling-raw]``): what a resume runs again.
+    selected: list[str] | None = None
 
     ORDER: ClassVar[tuple[str, ...]] = (
-        *("schema", "run_id", "command", "started", "finished", "status", "error", "profile", "device", "seeds"),
-        *("base_seed", "machine", "ablations", "extras", "worker_id", "workers"),
+        *("schema", "run_id", "command", "started", "finished", "status", "error", "stop", "resumes", "profile"),
+        *("device", "seeds", "base_seed", "machine", "ablations", "extras", "selected", "worker_id", "workers"),
     )
 
     @classmethod
@@ -291,6 +296,8 @@ class RunResults(Record):
         values = {key: getattr(self, key) for key in self.ORDER}
         values["status"] = self.status.value
         values["ablations"] = {name: entry.to_json() for name, entry in self.ablations.items()}
+        values["stop"] = None if self.stop is None else self.stop.to_json()
+        values["resumes"] = None if self.resumes is None else [resume.to_json() for resume in self.resumes]
         return self.stored(values)
 
     @classmethod
@@ -331,7 +338,13 @@ class RunResults(Record):
         extras = expect(data.get("extras", {}), dict, "extras", "an object")
         stored = expect(data["ablations"], dict, "ablations", "an object of ablations")
         ablations = {name: AblationEntry.from_json(entry, f"ablations.{name}") for name, entry in stored.items()}
-        values = {key: data.get(key) for key in cls.keys()}
-        return cls(
-            **{**values, "status": status, "extras": extras, "ablations": ablations}, **cls.unread(data, "top level")
-        )
+        selected = optional(data.get("selected"), list, "selected", "a list of test names")
+        for i, name in enumerate(selected or []):
+            expect(name, str, f"selected[{i}]", "a test name")
+        values: dict[str, Any] = {key: data.get(key) for key in cls.keys()}
+        stop, resumes = read_stop(data.get("stop")), data.get("resumes")
+        if stop is not None and status not in (RunStatus.INTERRUPTED, RunStatus.ERROR):
+            raise Bad("stop", f"a {status.value!r} run records no stop")
+        values.update(status=status, extras=extras, ablations=ablations, stop=stop)
+        values["resumes"] = None if resumes is None else read_resumes(resumes)
+        return cls(**values, **cls.unread(data, "top level"))
