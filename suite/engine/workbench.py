@@ -141,6 +141,9 @@ class Workbench:
         self.cache: dict[tuple, list[Trained]] = {}
         self.stacks: list[TrainedStack] = []  # every stack trained, in order
         self._ids = count(1)
+        # Called after each run ends and is cached, between epochs of its stack: the session stores
+        # every variant whose runs are now all finished (a stop then keeps them; RunSession).
+        self.on_run_done: Callable[[], None] | None = None
 
     @property
     def splits(self) -> tuple[Split, Split]:
@@ -191,6 +194,15 @@ class Workbench:
             for v in ablation.variants
         }
 
+    def finished(self, ablation: Ablation, variant: str, seeds: list[int]) -> VariantRecord | None:
+        """VARIANT's record over SEEDS if its runs have all ended, from the cache alone (never
+        trains: safe between the epochs of a stack, from ``on_run_done``); else None."""
+        cfg: TrainConfig = ablation.config(variant, self.profile)
+        requests = [Request(ablation.name, variant, seed, cfg) for seed in seeds]
+        if any(self._find(request) is None for request in requests):
+            return None
+        return self._record(ablation, variant, requests)
+
     # -- planning and training ------------------------------------------------------------------
     def _find(self, request: Request) -> tuple[Trained, RunResult] | None:
         for trained in self.cache.get(run_key(request.cfg, request.seed), []):
@@ -231,6 +243,8 @@ class Workbench:
         def store(k: int, result: RunResult) -> None:
             stack.seconds += result.share_s
             self.cache.setdefault(runs[k].key, []).insert(0, Trained(runs[k].cfg, result, stack, result.share_s))
+            if self.on_run_done is not None:
+                self.on_run_done()
 
         train_stack(
             [(run.cfg, run.seed) for run in runs],

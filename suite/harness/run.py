@@ -111,6 +111,8 @@ class RunSession:
             from suite.engine.workbench import Workbench  # torch is imported only when something trains
 
             self._bench = Workbench(self.profile, self.device, self.data_dir)
+            if self._bench.max_stack > 1:  # stacks span ablations: store each variant as its runs end
+                self._bench.on_run_done = self._store_finished
             self.results.device = str(self._bench.device)
             self.results.machine = machine_info(str(self._bench.device))
         return self._bench
@@ -168,6 +170,8 @@ class RunSession:
 
         start = time.perf_counter()
         record = timer(work) if timer else work()
+        # stored the moment its runs ended (_store_finished): that record was charged for the training
+        record = entry.variants.get(variant, record)
         record.duration_s = time.perf_counter() - start
         self.training = None
         entry.variants[variant] = record
@@ -175,6 +179,28 @@ class RunSession:
         self._judge_if_complete(name)
         self.save()
         return record
+
+    def _store_finished(self) -> None:
+        """Where one stack holds runs of several ablations (CUDA), store every selected variant whose
+        runs have all ended, the moment the last one does, and judge its ablation if complete: a
+        stop then keeps everything finished, and no ablation waits for its own tests to be judged.
+        Its test later finds it stored (its time is its runs' share of the stack, not a test's)."""
+        stored = False
+        for name, entry in self.results.ablations.items():
+            if name not in ABLATIONS or entry.verdicts or entry.status == AblationStatus.ERROR:
+                continue
+            for spec in ABLATIONS[name].variants:
+                record = (
+                    None
+                    if spec.name in entry.variants
+                    else self.workbench.finished(ABLATIONS[name], spec.name, self.seeds)
+                )
+                if record is not None:
+                    entry.variants[spec.name] = record
+                    entry.status, stored = AblationStatus.RUNNING, True
+            self._judge_if_complete(name)
+        if stored:
+            self.save()
 
     # -- verdicts -------------------------------------------------------------------------------
     def judge(self, name: str) -> list[Verdict]:
