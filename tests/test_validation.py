@@ -133,6 +133,10 @@ def _unknown_run_key(data):
     _scaled_run(data)["diverged_epch"] = None
 
 
+def _curve_named_across_two_lines(data):
+    _scaled_run(data)["history"]["val\nacc"] = 0.5  # found by the readers' fuzz: two lines of error
+
+
 def _weight_missing_where_a_claim_reads_it(data):
     del data["ablations"]["l1"]["variants"]["l1"]["runs"][0]["weight_abs_mean"]
 
@@ -181,6 +185,7 @@ def _reported_claim_passes(data):
         (_unknown_claim_key, "ablations.scaling.claims[0]", "unknown key 'tolerance'"),
         (_unknown_run_key, "ablations.scaling.variants.scaled.runs[0]", "unknown key 'diverged_epch'"),
         (_weight_missing_where_a_claim_reads_it, "ablations.l1.claims[1]", "cannot read weight_abs_mean"),
+        (_curve_named_across_two_lines, "ablations.scaling.variants.scaled.runs[0].history.val\\nacc", "a list"),
         (_reported_claim_passes, "ablations.scaling.verdicts[0].outcome", "'PASS' for a reported claim"),
     ],
 )

@@ -24,7 +24,16 @@ BENCHMARK_FILE = "benchmark.json"
 
 
 class ResultsError(RuntimeError):
-    """A missing or malformed results file, described in one line."""
+    """A missing or malformed results file, described in one line: whatever the message quotes
+    from the file (a key with a line break in it) is shown escaped."""
+
+    def __init__(self, message: str):
+        super().__init__(one_line(message))
+
+
+def one_line(text: str) -> str:
+    """TEXT with every unprintable character (a line break) escaped, as repr() writes it."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def write_failure(path: str | os.PathLike, exc: OSError) -> str:

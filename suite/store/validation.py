@@ -21,7 +21,7 @@ class Bad(Exception):
     """A stored value that is not what its record needs, at PLACE (a path into the JSON)."""
 
     def __init__(self, place: str, problem: str):
-        super().__init__(f"{place}: {problem}")
+        super().__init__(f"{place}: {problem}")  # made one line by ResultsError, which carries it
 
 
 def expect(value, kind: type | tuple[type, ...], place: str, what: str):
