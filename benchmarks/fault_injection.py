@@ -60,7 +60,7 @@ FAULTS = [
           "p.addcmul_(g, bcast(neg_lr, p))  # == p.add_(g, alpha=-lr)",
           "p.addcmul_(g, bcast(neg_lr, p)).mul_(1 - 1e-4)"),
     Fault("plateau_not_applied", "schedule", "plateau cut logged but never applied", "engine/trainer.py",
-          'stack.lr[k] = plateaus[k].optimizer.param_groups[0]["lr"]', "pass"),
+          'stack.lr[slot] = plateaus[k].optimizer.param_groups[0]["lr"]', "pass"),
     Fault("plateau_patience", "schedule", "plateau patience off by one", "engine/trainer.py",
           "patience=cfg.plateau_patience,", "patience=cfg.plateau_patience + 1,"),
     Fault("one_epoch_short", "schedule", "the epoch loop stops one epoch early", "engine/trainer.py",
