@@ -301,3 +301,11 @@ def test_benchmarks_merge_by_test_name_the_new_part_winning():
     assert merged["datetime"] == "now"
     assert [(b["name"], b["stats"]) for b in merged["benchmarks"]] == [("a", 1), ("b", 3), ("c", 4)]
     assert json.loads(json.dumps(merged)) == merged
+
+
+def test_the_benchmark_file_prints_as_its_path(tmp_path):
+    """pytest-benchmark says "Wrote benchmark data in: PATH" with str() of the option's value."""
+    from suite.harness.ending import DeferredFile
+
+    deferred = DeferredFile(lambda: tmp_path / "benchmark.json")
+    assert str(deferred) == deferred.name == str(tmp_path / "benchmark.json")

@@ -88,6 +88,9 @@ class DeferredFile:
 
             atomic_write_json(self._path, merge_benchmarks(self.earlier, read_json(self._path)))
 
+    def __str__(self) -> str:  # pytest-benchmark prints it: "Wrote benchmark data in: PATH"
+        return self.name
+
 
 def merge_benchmarks(earlier: dict, new: dict) -> dict:
     """NEW (pytest-benchmark's file of a resumed run's last part) with EARLIER's entries of the tests
@@ -95,9 +98,6 @@ def merge_benchmarks(earlier: dict, new: dict) -> dict:
     names = {bench.get("name") for bench in new.get("benchmarks", [])}
     kept = [bench for bench in earlier.get("benchmarks", []) if bench.get("name") not in names]
     return {**new, "benchmarks": kept + list(new.get("benchmarks", []))}
-
-    def __str__(self) -> str:
-        return self.name
 
 
 def compare(session: pytest.Session, run_dir: Path) -> None:
