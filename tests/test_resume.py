@@ -309,3 +309,23 @@ def test_the_benchmark_file_prints_as_its_path(tmp_path):
 
     deferred = DeferredFile(lambda: tmp_path / "benchmark.json")
     assert str(deferred) == deferred.name == str(tmp_path / "benchmark.json")
+
+
+def test_an_error_is_stored_as_one_line(tmp_path):
+    """A rewritten assertion explains itself over several lines; the run keeps the first."""
+    from suite.harness.run import RunSession
+    from suite.spec.profiles import PROFILES
+
+    run = RunSession(
+        profile=PROFILES["ci"], device="cpu", seeds=1, base_seed=0, data_dir=None, run_dir=tmp_path / "r", command=[]
+    )
+    run.claim_folder()
+    try:
+        run.expect(["scaling"])
+        run.mark_error("scaling", "raw: AssertionError: every run leaves at its last epoch\nassert False\n +  where")
+        run.finish("error", "cannot start: every run leaves at its last epoch\nassert False")
+    finally:
+        run.release_folder()
+    stored = json.loads((tmp_path / "r" / "results.json").read_text())
+    assert stored["error"] == stored["stop"]["reason"] == "cannot start: every run leaves at its last epoch"
+    assert stored["ablations"]["scaling"]["error"] == "raw: AssertionError: every run leaves at its last epoch"

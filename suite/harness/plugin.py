@@ -23,7 +23,7 @@ from suite.harness.stopping import install as install_signal_stops
 from suite.spec.chapter3 import ABLATIONS
 from suite.spec.claims import support_text
 from suite.spec.numfmt import statistic
-from suite.store.files import ResultsError, signals_held, write_failure
+from suite.store.files import ResultsError, first_line, signals_held, write_failure
 from suite.store.records import Outcome, VerdictRecord
 from suite.store.stops import StopCause, resume_command
 
@@ -164,8 +164,8 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     try:
         run.prepare()
     except Exception as exc:  # DataError, a CUDA failure: one line, no traceback, results kept
-        run.finish("error", f"cannot start: {exc}")
-        pytest.exit(f"ablation suite cannot start: {exc}", returncode=3)
+        run.finish("error", f"cannot start: {exc}")  # its first line
+        pytest.exit(f"ablation suite cannot start: {first_line(str(exc))}", returncode=3)
 
 
 @pytest.fixture(scope="session")

@@ -28,7 +28,7 @@ from suite.harness.stopping import Training, stop_record
 from suite.spec.chapter3 import ABLATIONS
 from suite.spec.claims import Verdict
 from suite.spec.profiles import Profile, seeds_for
-from suite.store.files import RESULTS_FILE, ResultsError, atomic_write_json, write_failure
+from suite.store.files import RESULTS_FILE, ResultsError, atomic_write_json, first_line, write_failure
 from suite.store.folder import RunFolderLock, new_run_dir
 from suite.store.load import LoadSample
 from suite.store.machine import load_sample, machine_info
@@ -224,7 +224,7 @@ class RunSession:
 
     def mark_error(self, name: str, message: str) -> None:
         entry = self._entry(name)
-        entry.status, entry.error = AblationStatus.ERROR, message
+        entry.status, entry.error = AblationStatus.ERROR, first_line(message)
         self._sample_end(name)
         self.save()
 
@@ -335,6 +335,7 @@ class RunSession:
     def finish(self, status: RunStatus | str, reason: str | None = None, cause: StopCause | None = None) -> None:
         """End the run with STATUS (REASON: an error's one line), its stop recorded unless complete."""
         status = RunStatus(status)
+        reason = first_line(reason) if reason else reason
         self.results.stop = stop_record(self.results, status, reason, cause, self.stop_signal, self.training)
         self.results.finished = now()
         self.results.status = status

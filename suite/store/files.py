@@ -31,6 +31,12 @@ class ResultsError(RuntimeError):
         super().__init__(one_line(message))
 
 
+def first_line(text: str) -> str:
+    """An error's message as a run stores and prints it: its first non-empty line (an assertion
+    rewritten by pytest adds lines of explanation below it)."""
+    return next((line.strip() for line in text.splitlines() if line.strip()), text.strip())
+
+
 def one_line(text: str) -> str:
     """TEXT with every unprintable character (a line break) escaped, as repr() writes it."""
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
