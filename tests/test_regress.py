@@ -199,8 +199,9 @@ def test_only_runs_of_the_same_profile_and_complete_runs_are_baselines(tmp_path,
     history = tmp_path / "history"
     store(make_run(tmp_path / "reports", "book-night", 20, profile="book"), history)
     killed = make_run(tmp_path / "reports", "killed", 21, status="interrupted")
-    assert main([str(killed), "--history", str(history), "--store"]) == 2
+    assert main([str(killed), "--history", str(history), "--store"]) == 1  # a night that did not finish fails
     captured = capsys.readouterr()
+    assert "the run did not complete: the run killed is 'interrupted'" in captured.out
     assert captured.err.strip().splitlines() == [
         "regress: not stored: the run killed is 'interrupted', only complete runs are kept"
     ]
@@ -297,3 +298,21 @@ def test_reported_verdicts_are_reread_with_todays_rule_on_both_sides(tmp_path):
     claim = next(r for r in report["rows"] if r["kind"] == "claim")
     assert (claim["baseline"], claim["current"], claim["status"]) == ("INCONCLUSIVE", "INCONCLUSIVE", "OK")
     assert report["verdict"] == "pass"
+
+
+@pytest.mark.parametrize("first_night", [False, True])
+def test_a_run_that_did_not_complete_fails_the_night_whatever_it_matched(tmp_path, history, capsys, first_night):
+    """A run stopped by an error (here: before it trained anything it was asked for) must not pass
+    on the values it does have: found by the fault benchmark's 'one epoch short', which the trainer's
+    own check stopped at the start."""
+    current = make_run(tmp_path / "reports", "night-23", 23, status="error")
+    raw = read_json(current / "results.json")
+    raw["error"] = "cannot start: every run leaves at its last epoch"
+    atomic_write_json(current / "results.json", raw)
+    where = tmp_path / "empty" if first_night else history
+    where.mkdir(exist_ok=True)
+    assert main([str(current), "--history", str(where), "--json", str(tmp_path / "r.json")]) == 1
+    out = lines(capsys.readouterr().out)
+    assert out[0] == "FAIL"
+    assert "the run did not complete: the run night-23 is 'error' (cannot start: every run leaves" in "\n".join(out)
+    assert read_json(tmp_path / "r.json")["findings"][0]["kind"] == "incomplete"

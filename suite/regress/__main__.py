@@ -75,13 +75,12 @@ def main(argv: list[str] | None = None) -> int:
     for note in report["notes"]:
         if note["kind"] == NoteKind.SKIPPED_FILE:
             print(f"regress: warning: {note['text']}", file=sys.stderr)
-    if report["verdict"] == Verdict.FAIL:
-        return 1
     if args.store and not report["stored"]:
         why = [note["text"] for note in report["notes"] if note["kind"] == NoteKind.NOT_STORED]
         print(f"regress: {why[-1]}", file=sys.stderr)
-        return 2
-    return 0
+    if report["verdict"] == Verdict.FAIL:  # a regression, or a run that did not complete
+        return 1
+    return 2 if args.store and not report["stored"] else 0
 
 
 if __name__ == "__main__":

@@ -182,8 +182,11 @@ def compare(
     time_rows, time_notes = cost.compare_costs(current, time_runs, tol["time"])
     rows, notes = rows + time_rows, notes + time_notes
     findings = _findings(rows, moved, mode or "")
+    if current.status != "complete":  # what it has may match, but a night that did not finish is no pass
+        text = "the run did not complete: " + unstorable_reason(current).removesuffix(", only complete runs are kept")
+        findings.insert(0, {"kind": FindingKind.INCOMPLETE, "fails": True, "status": current.status, "text": text})
     failed = any(f["fails"] for f in findings)
-    verdict = Verdict.FIRST if base is None else Verdict.FAIL if failed else Verdict.PASS
+    verdict = Verdict.FAIL if failed else Verdict.FIRST if base is None else Verdict.PASS
     if failed and accept:
         verdict = Verdict.ACCEPTED
         findings.append({"kind": FindingKind.ACCEPTED, "fails": False, "reason": accept, "text": f"accepted: {accept}"})

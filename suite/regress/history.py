@@ -24,7 +24,15 @@ from typing import NamedTuple
 from suite.regress import cost, environment, exact
 from suite.spec.claims import stored_outcome_read_today
 from suite.spec.metrics import COMPARED, metric_value
-from suite.store.files import BENCHMARK_FILE, RESULTS_FILE, ResultsError, atomic_write_json, read_json, umask
+from suite.store.files import (
+    BENCHMARK_FILE,
+    RESULTS_FILE,
+    ResultsError,
+    atomic_write_json,
+    first_line,
+    read_json,
+    umask,
+)
 from suite.store.records import SCHEMA
 from suite.store.results import KILLED, KILLED_TEXT, load_results, run_status
 
@@ -174,7 +182,7 @@ def earlier_runs(current: Run, runs: list[Run]) -> list[Run]:
 
 def unstorable_reason(run: Run) -> str:
     """Why RUN is not kept as a baseline: a broken run must never become what later nights pass against."""
-    why = f" ({run.error})" if run.status == "error" and run.error else ""
+    why = f" ({first_line(run.error)})" if run.status == "error" and run.error else ""
     if run.status == KILLED:
         return f"the run {run.run_id} {KILLED_TEXT}, only complete runs are kept"
     return f"the run {run.run_id} is {run.status!r}{why}, only complete runs are kept"

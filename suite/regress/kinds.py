@@ -30,6 +30,7 @@ class NoteKind:
 class FindingKind:
     """What the verdict line reports first, in this order; ``fails`` says whether it fails the night."""
 
+    INCOMPLETE = "incomplete"  # ``status``, ``error``: tonight's run did not complete (fails the night)
     CHANGED_SAME_ENVIRONMENT = "changed_same_environment"  # ``first``: the first value that moved; ``count``
     REGRESSED = "regressed"  # a row beyond noise in the bad direction: ``row`` is its index in rows
     SHIFTED = "shifted"  # beyond noise in a direction that is not worse (IMPROVED, SHIFTED)
