@@ -45,6 +45,7 @@ class Workbench:
     def __init__(self, profile, device, data_dir=None, **_):
         self.device, self.splits = "cpu", ((), ())  # no data: nothing trains
         self.expected = []  # nothing planned: the progress line has no size to announce
+        self.max_stack = 1  # one run at a time, as on the CPU
 
     def expect(self, names, seeds):
         pass

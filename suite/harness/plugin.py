@@ -20,6 +20,7 @@ from suite.harness.options import add_options, check_device
 from suite.harness.resume import deselect
 from suite.harness.run import RunSession
 from suite.harness.stopping import install as install_signal_stops
+from suite.harness.stopping import uninstall as uninstall_signal_stops
 from suite.spec.chapter3 import ABLATIONS
 from suite.spec.claims import support_text
 from suite.spec.numfmt import statistic
@@ -92,6 +93,8 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     run = config.stash.get(SESSION, None)
     if run is not None:
         run.release_folder()
+        if _is_main_thread():
+            uninstall_signal_stops()
 
 
 class _InternalErrorRecorder:

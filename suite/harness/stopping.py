@@ -46,13 +46,27 @@ class SignalStop:
         raise KeyboardInterrupt(f"signal {signum}")
 
 
+_REPLACED: dict[int, object] = {}  # signal -> the handler install() replaced, for uninstall()
+
+
 def install(run: Stoppable) -> None:
     """SIGTERM (a CI runner's cancel or time limit) ends the run like Ctrl-C; both are named in its
     stop. SIGINT's handler is replaced only where it is Python's own (pytest-xdist's workers set theirs)."""
     handler = SignalStop(run)
+    _REPLACED.setdefault(signal.SIGTERM, signal.getsignal(signal.SIGTERM))
     signal.signal(signal.SIGTERM, handler)
     if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        _REPLACED.setdefault(signal.SIGINT, signal.default_int_handler)
         signal.signal(signal.SIGINT, handler)
+
+
+def uninstall() -> None:
+    """The handlers as they were, once the run's files are final (pytest_unconfigure): a SIGTERM
+    during pytest's own clean-up after that then ends the process as SIGTERM does, without a
+    KeyboardInterrupt traceback from inside pytest's teardown."""
+    while _REPLACED:
+        signum, handler = _REPLACED.popitem()
+        signal.signal(signum, handler)  # type: ignore[arg-type]
 
 
 def stop_record(
