@@ -176,18 +176,17 @@ def make_run(
 
 # --- a run of the suite in seconds: random images in place of FashionMNIST ------------------------
 
+
 # A conftest.py for pytester (``pytester.makeconftest(FAST_WORKBENCH)``): the Workbench trains on
 # a few hundred random images with one torch thread, so a subprocess run of an ablation takes
 # seconds and needs no dataset. Verdicts are meaningless; the run's files, folders and endings are real.
-FAST_WORKBENCH = """
-import torch
-import suite.engine.workbench
-from suite.engine.data import Split
+def random_splits(self):
+    """``Workbench.splits`` on a few hundred random images: set as the property in FAST_WORKBENCH's
+    subprocess runs and by in-process tests (tests/test_session_schedule.py)."""
+    import torch
 
-torch.set_num_threads(1)
+    from suite.engine.data import Split
 
-
-def _random_splits(self):
     if self._splits is None:
         generator = torch.Generator().manual_seed(0)
 
@@ -199,5 +198,12 @@ def _random_splits(self):
     return self._splits
 
 
-suite.engine.workbench.Workbench.splits = property(_random_splits)
+# Its users put the repository on PYTHONPATH (the subprocess needs ``suite`` and ``tests`` alike).
+FAST_WORKBENCH = """
+import torch
+import suite.engine.workbench
+from tests.helpers import random_splits
+
+torch.set_num_threads(1)
+suite.engine.workbench.Workbench.splits = property(random_splits)
 """

@@ -1,38 +1,25 @@
 """Where stacks span ablations (CUDA), the session stores each variant the moment its runs end.
 
 Checked on the CPU by letting the workbench stack runs there, on a few hundred random images
-(tests/helpers.py's FAST_WORKBENCH does the same for subprocess runs).
+(tests/helpers.py's random_splits, which FAST_WORKBENCH sets for subprocess runs).
 """
 
 from __future__ import annotations
 
 import pytest
-import torch
 
 import suite.engine.workbench as workbench
-from suite.engine.data import Split
 from suite.harness.run import RunSession
 from suite.spec.profiles import PROFILES
 from suite.store.results import load_run
+from tests.helpers import random_splits
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
 
-def _random_splits(self):
-    if self._splits is None:
-        generator = torch.Generator().manual_seed(0)
-
-        def split(n):
-            pixels = torch.randint(0, 256, (n, 784), generator=generator, dtype=torch.uint8)
-            return Split(pixels, torch.randint(0, 10, (n,), generator=generator))
-
-        self._splits = (split(96), split(64))
-    return self._splits
-
-
 @pytest.fixture
 def session(tmp_path, monkeypatch):
-    monkeypatch.setattr(workbench.Workbench, "splits", property(_random_splits))
+    monkeypatch.setattr(workbench.Workbench, "splits", property(random_splits))
     monkeypatch.setitem(workbench.MAX_STACK, "cpu", 16)  # stack as CUDA does
     run = RunSession(
         profile=PROFILES["ci"], device="cpu", seeds=1, base_seed=0, data_dir=None, run_dir=tmp_path / "r", command=[]
@@ -62,7 +49,7 @@ def test_the_first_variant_stores_and_judges_every_ablation_its_stack_finished(s
 
 def test_one_run_at_a_time_stores_only_what_was_asked(tmp_path, monkeypatch):
     """The CPU's default (stacks of one): behaviour as before, variants stored by their own tests."""
-    monkeypatch.setattr(workbench.Workbench, "splits", property(_random_splits))
+    monkeypatch.setattr(workbench.Workbench, "splits", property(random_splits))
     run = RunSession(
         profile=PROFILES["ci"], device="cpu", seeds=1, base_seed=0, data_dir=None, run_dir=tmp_path / "r", command=[]
     )
