@@ -31,10 +31,9 @@ from suite.store.run_records import RunRecord, Served, StackRecord, VariantRecor
 
 HIST_BINS = 60  # bins of every stored weight/bias/activation histogram
 # Runs per stack. CPU: one at a time; for one ci baseline epoch of 3 seeds a stack of 3 tied with
-# one run after another (median 3.98 s vs 4.18 s, best 3.70 s vs 3.67 s; docs/gpu.md), and single
-# runs report progress and lose less when interrupted. CUDA: a step costs its launches, so stack;
-# 64 holds the book profile's 63 runs of one shape for 3 seeds (21 variants) in one stack (a guess
-# to measure on a GPU: 30 runs per stack ran at 49 us per run-step on an H100, docs/gpu.md).
+# one run after another (measured in docs/gpu.md), and single runs report progress and lose less
+# when interrupted. CUDA: a step costs its launches, so stack; 64 holds the book profile's runs of
+# one shape for 3 seeds in one stack (a guess, to measure on a GPU: docs/gpu.md has the figures).
 MAX_STACK = {"cpu": 1, "cuda": 64}
 
 
