@@ -25,8 +25,9 @@ earlier complete run of the same profile; other profiles are never compared):
 A night that failed is not stored unless accepted (``--accept REASON``, recorded beside it).
 """
 
-from suite.regress.compare import TOLERANCE, check, compare, nightly
+from suite.regress.compare import TOLERANCE, compare
 from suite.regress.history import Run, history_runs, load_run, read_history, store
+from suite.regress.night import check, nightly
 
 __all__ = [
     "TOLERANCE",
