@@ -1,6 +1,6 @@
-"""What a run's numbers depend on besides the code: its environment fingerprint, and its load.
+"""What a run's numbers depend on besides the code: its environment fingerprint, and its speed machine.
 
-    from suite.regress.environment import fingerprint, differences, loaded
+    from suite.regress.environment import fingerprint, differences
     fingerprint(results)          # {"device": "cpu", "torch": "2.14.1", "torch_threads": 2, ...}
     differences(old, new)         # ["torch 2.14.1 → 2.15.0"]: empty when the numbers must repeat
 
@@ -8,14 +8,12 @@ The suite's runs are deterministic on one device, torch build and thread count: 
 same fingerprint repeat every stored value bitwise, so the nightly compares them exactly
 (``suite.regress.exact``); a different fingerprint is compared statistically
 (``suite.regress.shift``). The machine (CPU model and count, GPU) also decides whether training
-times are comparable at all (``suite.regress.cost``). No torch.
+times are comparable at all (``suite.regress.cost``); whether it was loaded is ``suite.store.load``'s rule. No torch.
 """
 
 from __future__ import annotations
 
 from typing import Any
-
-from suite.store.load import run_loaded
 
 # From results.json's ``machine`` (suite.store.machine.machine_info): everything that can change
 # a floating-point result: the kernels (torch, CUDA, cuDNN builds, the CPU's instruction set and
@@ -56,9 +54,3 @@ def speed_machine(data: dict) -> tuple:
     machine = data.get("machine") or {}
     device = str(data.get("device") or "?").split(":")[0]
     return (device, *(machine.get(key) for key in SPEED))
-
-
-def loaded(data: dict) -> str | None:
-    """Why the run's times say nothing about the code ('waited 23 % of its time for a CPU'), or None:
-    ``suite.store.load``'s rule, from the run's start to its end, which the report's flags share."""
-    return run_loaded(data)

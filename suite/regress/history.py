@@ -33,6 +33,7 @@ from suite.store.files import (
     read_json,
     umask,
 )
+from suite.store.load import run_loaded
 from suite.store.records import SCHEMA
 from suite.store.results import KILLED, KILLED_TEXT, load_results, run_status
 
@@ -97,7 +98,7 @@ def load_run(folder: str | os.PathLike) -> Run:
             (profile["name"], profile.get("train_size"), profile.get("val_size")),
             environment.fingerprint(data),
             environment.speed_machine(data),
-            environment.loaded(data),
+            run_loaded(data),
             *_extract(data["ablations"]),
             exact.values(data["ablations"]),
             cost.per_variant(data),

@@ -6,7 +6,7 @@
     loaded_between(start.to_json(), LoadSample.now().to_json(), cores=2, threads=2)
     # 'its threads waited 23 % of their time for a CPU', or None on a quiet machine
 
-One rule for every reader: the nightly comparison (``suite.regress.environment.loaded``) judges a
+One rule for every reader: the nightly comparison (``suite.regress.history``, ``run_loaded``) judges a
 whole run's times by it, the report flags each ablation, and the run, that ran on a loaded
 machine. No torch.
 """
