@@ -16,8 +16,9 @@ import pytest
 
 import suite.engine.workbench
 from suite.engine.planner import distinct_runs, epochs_saved, pack, requests_for, run_key
+from suite.engine.run_record import activation_record, parameter_record, serialize, weight_abs_mean
 from suite.engine.trainer import train
-from suite.engine.workbench import Workbench, activation_record, parameter_record, serialize, weight_abs_mean
+from suite.engine.workbench import Workbench
 from suite.spec.ablation import Ablation, Variant
 from suite.spec.chapter3 import ABLATIONS, ABLATIONS_LIST
 from suite.spec.config import TrainConfig

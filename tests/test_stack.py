@@ -17,9 +17,9 @@ import torch
 
 import suite.engine.trainer
 from suite.engine.model import build_model
+from suite.engine.run_record import activation_record, serialize
 from suite.engine.stack import Stack
 from suite.engine.trainer import Stepper, train, train_stack
-from suite.engine.workbench import activation_record, serialize
 from suite.spec.chapter3 import ABLATIONS_LIST
 from suite.spec.config import TrainConfig
 from suite.spec.profiles import PROFILES

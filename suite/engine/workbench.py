@@ -21,15 +21,15 @@ import torch
 
 from suite.engine.data import Split, load_split, resolve_root
 from suite.engine.planner import PlannedRun, Request, requests_for, run_key
+from suite.engine.run_record import activation_record, serialize
 from suite.engine.schedule import Schedule, Trained, TrainedStack
 from suite.engine.trainer import RunResult, train_stack
 from suite.spec.ablation import Ablation
 from suite.spec.chapter3 import ABLATIONS, ABLATIONS_LIST
 from suite.spec.config import TrainConfig
 from suite.spec.profiles import Profile
-from suite.store.run_records import RunRecord, Served, StackRecord, VariantRecord
+from suite.store.run_records import Served, StackRecord, VariantRecord
 
-HIST_BINS = 60  # bins of every stored weight/bias/activation histogram
 # Runs per stack. CPU: one at a time; for one ci baseline epoch of 3 seeds a stack of 3 tied with
 # one run after another (measured in docs/gpu.md), and single runs report progress and lose less
 # when interrupted. CUDA: a step costs its launches, so stack; 64 holds the book profile's runs of
@@ -52,66 +52,6 @@ def resolve_device(requested: str) -> torch.device:
             f"(torch {torch.__version__}, CUDA build {torch.version.cuda}); use --ablation-device cpu"
         )
     return torch.device(requested)
-
-
-def histogram(values: torch.Tensor) -> dict:
-    values = values.detach().float().flatten().cpu()
-    finite = values[torch.isfinite(values)]
-    if len(finite) == 0:
-        return {"edges": [], "counts": [], "nonfinite": len(values)}
-    low, high = finite.min().item(), finite.max().item()
-    if low == high:
-        low, high = low - 0.5, high + 0.5
-    counts, edges = torch.histogram(finite, bins=HIST_BINS, range=(low, high))
-    return {
-        "edges": edges.tolist(),
-        "counts": counts.long().tolist(),
-        "nonfinite": len(values) - len(finite),
-        "mean": finite.mean().item(),
-        "std": finite.std().item() if len(finite) > 1 else 0.0,
-    }
-
-
-def parameter_record(model: torch.nn.Module) -> dict:
-    """Histograms of each Linear layer's weights and biases, named as the book does: layer 1, 2..."""
-    layers = [m for m in model if isinstance(m, torch.nn.Linear)]
-    return {f"layer{i}": {"weight": histogram(m.weight), "bias": histogram(m.bias)} for i, m in enumerate(layers, 1)}
-
-
-def weight_abs_mean(model: torch.nn.Module) -> float:
-    weights = [m.weight.detach() for m in model if isinstance(m, torch.nn.Linear)]
-    return (sum(w.abs().sum() for w in weights) / sum(w.numel() for w in weights)).item()
-
-
-@torch.no_grad()
-def activation_record(model: torch.nn.Module, x: torch.Tensor) -> dict:
-    """Distribution of the first hidden layer's values on validation images, in eval mode.
-
-    'pre' is what the ReLU receives (after batch norm, if any), 'post' what it outputs.
-    """
-    model.eval()
-    record, h = {}, x
-    for module in model:
-        h = module(h)
-        if isinstance(module, torch.nn.ReLU):
-            record["post"] = histogram(h)
-            break
-        record["pre"] = histogram(h) if not isinstance(module, torch.nn.Dropout) else record.get("pre")
-    return record
-
-
-def serialize(result: RunResult, *, activations: dict | None = None, stack: StackRecord | None = None) -> RunRecord:
-    """The stored record of one finished run."""
-    return RunRecord(
-        seed=result.seed,
-        history=result.history,
-        diverged_epoch=result.diverged_epoch,
-        wall_s=result.wall_s,
-        weight_abs_mean=weight_abs_mean(result.model),
-        parameters=parameter_record(result.model),
-        activations=activations,
-        stack=stack,
-    )
 
 
 OnVariantEpoch = Callable[[str, int, int, dict], None]  # (variant, seed, epoch, row)
