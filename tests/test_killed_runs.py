@@ -192,3 +192,24 @@ def test_a_sigkilled_run_reads_as_killed_with_everything_it_finished(pytester, t
     assert regress_main([str(folder), "--history", str(history), "--store"]) == 1  # the night did not finish
     assert not history.exists() or not any(history.rglob("results.json"))
     shutil.rmtree(folder)
+
+
+def test_a_worker_that_finished_its_share_does_not_end_the_unmerged_run(tmp_path):
+    """Under pytest-xdist a worker whose ablations are done writes 'complete' for its part while
+    another still trains: read before the controller merges, the run is still running, with both
+    parts (found when ablations stopped being split across workers: the run read as empty)."""
+    folder = running_copy(tmp_path)
+    data = read_json(folder / "results.json")
+    (folder / "results.json").unlink()
+    done = copy.deepcopy(data["ablations"]["scaling"])
+    planned = {
+        name: {**entry, "status": "not run", "variants": {}, "verdicts": []}
+        for name, entry in data["ablations"].items()
+    }
+    first = {**data, "worker_id": "gw0", "status": "complete", "ablations": {**planned, "scaling": done}}
+    second = {**data, "worker_id": "gw1", "status": "running", "ablations": planned}
+    atomic_write_json(folder / "workers" / "gw0.json", first)
+    atomic_write_json(folder / "workers" / "gw1.json", second)
+    run = load_run(folder)
+    assert run.status == "running" and run.finished is None and run.ablations["scaling"].verdicts
+    assert sorted(run.workers) == ["gw0", "gw1"]

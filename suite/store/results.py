@@ -62,7 +62,13 @@ def load_run(folder: str | os.PathLike) -> RunResults:
         path = path / RESULTS_FILE
     workers = sorted((path.parent / WORKERS_DIR).glob("*.json")) if path.name == RESULTS_FILE else []
     if workers and not path.exists():  # a controller writes its file only at the end
-        run = dataclasses.replace(_load(workers[0]), worker_id=None, ablations={}, extras={}, workers=None)
+        # the run as its controller would write it: still running (a worker that finished its own
+        # share says "complete" for its part only), made of every worker's part
+        first = _load(workers[0])
+        run = dataclasses.replace(
+            first, worker_id=None, ablations={}, extras={}, workers=None, status=RunStatus.RUNNING
+        )
+        run.finished = run.error = run.stop = None
     else:
         run = _load(path)
     if run.status == RunStatus.RUNNING and run.worker_id is None:
